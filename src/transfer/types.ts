@@ -1,0 +1,80 @@
+// Options, progress events and results of the library API `stylize()`; the CLI and server map to these.
+import type { RgbImage } from '../image/types.js';
+
+export type PoolKind = 'max' | 'avg';
+export type OptimizerKind = 'lbfgs' | 'adam';
+export type DeviceKind = 'cpu' | 'cuda';
+
+/** An image given as a file path or as decoded pixels. */
+export type ImageSource = string | RgbImage;
+
+export interface StylizeOptions {
+  content: ImageSource;
+  styles: ImageSource[];
+  /** One weight per style; normalised to sum 1 (default: all equal). */
+  styleBlendWeights?: number[];
+  /** Long side of the output (and of each style image), px. Default 512. */
+  size?: number;
+  /** Iterations (one loss+gradient evaluation each). Default 300. */
+  iters?: number;
+  optimizer?: OptimizerKind; // default 'lbfgs'
+  /** Adam step in Caffe units (grey levels of 255). Default 10. */
+  lr?: number;
+  contentWeight?: number; // default 1
+  styleWeight?: number; // default 1e3
+  tvWeight?: number; // default 1
+  /** Default: conv4_2 if the weights have it, else conv3_2. */
+  contentLayers?: string[];
+  /** Default: those of conv1_1, conv2_1, conv3_1, conv4_1, conv5_1 that the weights have. */
+  styleLayers?: string[];
+  pool?: PoolKind; // default 'max'
+  /** 'content' (default), 'noise', or an image to start from. */
+  init?: 'content' | 'noise' | ImageSource;
+  /** Seed of the noise init; runs with the same seed and threads are bit-for-bit repeatable. */
+  seed?: number;
+  /** VGG-19 safetensors file; default: STYLELOOM_WEIGHTS, then the cache. */
+  weights?: string;
+  /** Intra-op threads; default: number of cores. */
+  threads?: number;
+  device?: DeviceKind; // default 'cpu'
+  /** Call onSnapshot every N iterations (0 = never). */
+  saveEvery?: number;
+}
+
+export interface LossTerms {
+  content: number;
+  style: number;
+  tv: number;
+  total: number;
+}
+
+export interface ProgressEvent {
+  /** Iterations completed so far (1-based after the first). */
+  iter: number;
+  iters: number;
+  /** Loss evaluated at the start of this iteration (before its update), as the peer's loss_history. */
+  loss: LossTerms;
+  /** Wall time of this iteration, ms. */
+  ms: number;
+  elapsedMs: number;
+}
+
+export interface StylizeHooks {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Called every `saveEvery` iterations with the current image. */
+  onSnapshot?: (image: RgbImage, iter: number) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface StylizeResult {
+  image: RgbImage;
+  /** Total loss before each update (loss_history[k] is before update k+1). */
+  lossHistory: number[];
+  /** Loss terms of the final image, re-evaluated after the last update. */
+  loss: LossTerms;
+  iters: number;
+  /** Median wall time per iteration (iterations 3.. when there are more than 2), ms. */
+  msPerIter: number;
+  contentLayers: string[];
+  styleLayers: string[];
+}
