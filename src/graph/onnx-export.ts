@@ -1,0 +1,100 @@
+// Lowers an IR graph to an ONNX ModelProto (opset 17) and serialises it with onnx-proto (protobufjs).
+// Constants become initializers stored as raw_data; each op lowers itself (ops.ts).
+import onnxProto from 'onnx-proto';
+import type { onnx as O } from 'onnx-proto';
+import type { Graph, Value } from './ir.js';
+import { opDef, type OnnxEmitter } from './ops.js';
+
+const { onnx } = onnxProto;
+const OPSET = 17;
+
+function elemType(v: Value): number {
+  return v.dtype === 'int64' ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT;
+}
+
+function valueInfo(v: Value): O.IValueInfoProto {
+  return {
+    name: v.name,
+    type: { tensorType: { elemType: elemType(v), shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+function attribute(name: string, value: number | number[]): O.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
+  return Number.isInteger(value) && name !== 'alpha' && name !== 'beta'
+    ? { name, type: T.INT, i: value }
+    : { name, type: T.FLOAT, f: value };
+}
+
+function rawTensor(name: string, dims: readonly number[], bytes: Uint8Array, dataType: number): O.ITensorProto {
+  return { name, dims: [...dims], dataType, rawData: bytes };
+}
+
+/** Build the ONNX model bytes for `g` (its inputs, outputs and constants as they are now). */
+export function toOnnx(g: Graph, graphName = 'styleloom'): Uint8Array {
+  const nodes: O.INodeProto[] = [];
+  const initializers: O.ITensorProto[] = [];
+  let tmp = 0;
+  const fresh = (base: string) => `${base}__${tmp++}`;
+  const consts = new Map<string, string>(); // dedupe small constants by content
+  const emitter: OnnxEmitter = {
+    node(opType, inputs, attrs = {}, outputs = 1) {
+      const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => fresh(opType)) : outputs;
+      nodes.push({
+        opType,
+        input: inputs,
+        output: outs,
+        name: fresh(`n_${opType}`),
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      });
+      return outs;
+    },
+    int64(values) {
+      const key = `i64:${values.join(',')}`;
+      let name = consts.get(key);
+      if (!name) {
+        name = fresh('const_i64');
+        const buf = new BigInt64Array(values.map((v) => BigInt(v)));
+        initializers.push(rawTensor(name, [values.length], new Uint8Array(buf.buffer), onnx.TensorProto.DataType.INT64));
+        consts.set(key, name);
+      }
+      return name;
+    },
+    float(values, dims) {
+      const shape = dims ?? (values.length === 1 ? [] : [values.length]);
+      const key = `f32:${shape.join('x')}:${values.join(',')}`;
+      let name = consts.get(key);
+      if (!name) {
+        name = fresh('const_f32');
+        const buf = Float32Array.from(values);
+        initializers.push(rawTensor(name, shape, new Uint8Array(buf.buffer), onnx.TensorProto.DataType.FLOAT));
+        consts.set(key, name);
+      }
+      return name;
+    },
+  };
+  for (const v of g.constantValues) {
+    const data = g.constants.get(v.id)!;
+    initializers.push(
+      rawTensor(v.name, v.shape, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), onnx.TensorProto.DataType.FLOAT),
+    );
+  }
+  for (const node of g.nodes) {
+    // Indices of MaxPool are consumed only by MaxUnpool; every other output keeps its IR name.
+    opDef(node.op).onnx(emitter, node, node.inputs.map((v) => v.name), node.outputs.map((v) => v.name));
+  }
+  const model: O.IModelProto = {
+    irVersion: 8,
+    producerName: 'styleloom',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph: {
+      name: graphName,
+      node: nodes,
+      initializer: initializers,
+      input: g.inputs.map(valueInfo),
+      output: g.outputs.map(valueInfo),
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}

@@ -1,0 +1,97 @@
+// The Gatys loss of LOSS.md as graphs: a target graph (content features, style Grams) run once per
+// image, and the loss graph whose outputs are the weighted terms, their total and d(total)/d(image).
+import { Graph, type Value } from '../graph/ir.js';
+import { gradients } from '../graph/autodiff.js';
+import type { VggWeights } from '../model/vgg19.js';
+import type { PoolKind } from '../transfer/types.js';
+import { buildVggFeatures } from './vgg-graph.js';
+
+export interface LossSpec {
+  weights: VggWeights;
+  contentLayers: string[];
+  styleLayers: string[];
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  pool: PoolKind;
+}
+
+export const TERM_NAMES = ['content', 'style', 'tv'] as const;
+export type TermName = (typeof TERM_NAMES)[number];
+
+export interface LossGraph {
+  graph: Graph;
+  /** Input names: the image, then one target per content layer and per style layer. */
+  image: string;
+  contentTargets: Map<string, Value>;
+  styleTargets: Map<string, Value>;
+  /** Output names of the weighted terms present (a term with weight 0 is left out and reads as 0). */
+  terms: Partial<Record<TermName, string>>;
+  total: string;
+  grad: string;
+}
+
+/** Graph computing content features and style Grams of an image of size h x w. */
+export function buildTargetGraph(weights: VggWeights, h: number, w: number, contentLayers: string[], styleLayers: string[], pool: PoolKind): Graph {
+  const g = new Graph();
+  const x = g.input('image', [1, 3, h, w]);
+  const feats = buildVggFeatures(g, x, weights, [...contentLayers, ...styleLayers], pool);
+  for (const l of contentLayers) g.output(renameOutput(g, feats.get(l)!, `content_${l}`));
+  for (const l of styleLayers) g.output(g.gram(feats.get(l)!, `gram_${l}`));
+  return g;
+}
+
+/** An output may not also be consumed under the same name in ONNX only if it is an input; identity via Scale 1 keeps names stable. */
+function renameOutput(g: Graph, v: Value, name: string): Value {
+  return g.scale(v, 1, name);
+}
+
+/** The loss graph for an image of size h x w: outputs the weighted terms, the total and the gradient. */
+export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph {
+  const g = new Graph();
+  const x = g.input('image', [1, 3, h, w]);
+  const layers = [...new Set([...spec.contentLayers, ...spec.styleLayers])];
+  const active = { content: spec.contentWeight !== 0, style: spec.styleWeight !== 0 };
+  const feats = buildVggFeatures(
+    g,
+    x,
+    spec.weights,
+    layers.filter((l) => (active.content && spec.contentLayers.includes(l)) || (active.style && spec.styleLayers.includes(l))),
+    spec.pool,
+  );
+  const contentTargets = new Map<string, Value>();
+  const styleTargets = new Map<string, Value>();
+  const terms: Value[] = [];
+  const names: Partial<Record<TermName, string>> = {};
+  if (active.content) {
+    const parts = spec.contentLayers.map((l) => {
+      const f = feats.get(l)!;
+      const t = g.input(`content_target_${l}`, f.shape);
+      contentTargets.set(l, t);
+      return g.mse(f, t, `content_mse_${l}`);
+    });
+    const term = g.output(g.scale(g.sum(parts, 'content_sum'), spec.contentWeight, 'loss_content'));
+    names.content = term.name;
+    terms.push(term);
+  }
+  if (active.style) {
+    const parts = spec.styleLayers.map((l) => {
+      const gm = g.gram(feats.get(l)!, `gram_${l}`);
+      const t = g.input(`style_target_${l}`, gm.shape);
+      styleTargets.set(l, t);
+      return g.mse(gm, t, `style_mse_${l}`);
+    });
+    const term = g.output(g.scale(g.sum(parts, 'style_sum'), spec.styleWeight / spec.styleLayers.length, 'loss_style'));
+    names.style = term.name;
+    terms.push(term);
+  }
+  if (spec.tvWeight !== 0) {
+    const term = g.output(g.scale(g.tv(x), spec.tvWeight, 'loss_tv'));
+    names.tv = term.name;
+    terms.push(term);
+  }
+  const total = g.output(terms.length > 1 ? g.sum(terms, 'loss_total') : g.scale(terms[0], 1, 'loss_total'));
+  const [grad] = gradients(g, total, [x]);
+  g.output(grad);
+  return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, total: total.name, grad: grad.name };
+}
