@@ -1,0 +1,8 @@
+// The styleloom library API: stylize() and the types and building blocks under it.
+export { stylize } from './transfer/stylize.js';
+export type { StylizeOptions, StylizeHooks, StylizeResult, ProgressEvent, LossTerms, ImageSource } from './transfer/types.js';
+export type { RgbImage } from './image/types.js';
+export { StyleloomError, type ErrorCode } from './errors.js';
+export { readImage, writeImage, encodeImage } from './image/io.js';
+export { downloadWeights } from './model/download.js';
+export { loadVggWeights } from './model/vgg19.js';

@@ -1,0 +1,30 @@
+// Optimiser factory for the transfer loop: 'lbfgs' or 'adam' with the peer's (pytorch_gatys.py)
+// settings, plus re-exports of the implementations and their types.
+import { Adam } from './adam.js';
+import { Lbfgs } from './lbfgs.js';
+import { type Optimizer, type OptimizerKind, positive, usage } from './types.js';
+
+export type { Optimizer, OptimizerKind } from './types.js';
+export { Adam, type AdamOptions, type AdamState } from './adam.js';
+export { Lbfgs, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
+
+export interface CreateOptimizerOptions {
+  /** Adam's step size (default 10, Caffe units). Validated for both kinds but not used by L-BFGS. */
+  lr?: number;
+}
+
+/**
+ * The optimiser the peer uses: Adam(lr, betas 0.9/0.999, eps 1e-8), or L-BFGS(lr 1, history 100,
+ * no line search). L-BFGS always steps with lr 1 as the peer does; `lr` is only checked there.
+ */
+export function createOptimizer(kind: OptimizerKind, opts: CreateOptimizerOptions = {}): Optimizer {
+  const lr = opts.lr === undefined ? undefined : positive('lr', opts.lr);
+  switch (kind) {
+    case 'adam':
+      return new Adam({ lr: lr ?? 10 });
+    case 'lbfgs':
+      return new Lbfgs({ lr: 1, historySize: 100 });
+    default:
+      throw usage(`unknown optimizer ${JSON.stringify(kind as unknown)}; use 'lbfgs' or 'adam'`);
+  }
+}

@@ -1,0 +1,282 @@
+// L-BFGS matching torch.optim.LBFGS(max_iter=1, line_search_fn=None) stepped once per evaluation:
+// same first step, curvature-pair rule, two-loop recursion, step length and stopping tests as torch.
+import {
+  type Optimizer,
+  checkVectors,
+  copyVector,
+  isRecord,
+  positive,
+  stateNumber,
+  usage,
+} from './types.js';
+
+export interface LbfgsOptions {
+  /** Step length after the first step (torch's lr). Default 1. */
+  lr?: number;
+  /** Curvature pairs kept. Default 100. Memory: 2 * historySize float32 vectors. */
+  historySize?: number;
+  /** No update when max |g_i| <= this. Default 1e-7. */
+  toleranceGrad?: number;
+  /** No update when g.d > -this (d is not a descent direction). Default 1e-9. */
+  toleranceChange?: number;
+}
+
+/**
+ * What getState() returns. The vectors are the optimiser's own buffers (not copies): serialise them
+ * before the next step(). Pairs are ordered oldest first; `dirs[i]` is y_i (gradient change),
+ * `stps[i]` is s_i (step), `ro[i]` = 1 / (y_i . s_i), as torch names them.
+ */
+export interface LbfgsState {
+  kind: 'lbfgs';
+  /** Steps taken past the max|g| test (torch's state['n_iter']); 0 before the first. */
+  nIter: number;
+  /** Last direction and its step length (d is kept even when it was not applied, as in torch). */
+  d: Float32Array;
+  t: number;
+  hDiag: number;
+  prevGrad: Float32Array;
+  dirs: Float32Array[];
+  stps: Float32Array[];
+  ro: number[];
+}
+
+/** Curvature pairs are kept only when y.s exceeds this (torch's constant). */
+const MIN_CURVATURE = 1e-10;
+
+export class Lbfgs implements Optimizer {
+  readonly lr: number;
+  readonly historySize: number;
+  readonly toleranceGrad: number;
+  readonly toleranceChange: number;
+
+  private nIter = 0;
+  private n = -1;
+  private d: Float32Array = new Float32Array(0);
+  private t = 0;
+  private hDiag = 1;
+  private prevGrad: Float32Array = new Float32Array(0);
+  private dirs: Float32Array[] = [];
+  private stps: Float32Array[] = [];
+  private ro: number[] = [];
+  /** Scratch for the next (y, s) pair; recycled from dropped or rejected pairs. */
+  private spareY: Float32Array | null = null;
+  private spareS: Float32Array | null = null;
+  private al: Float64Array;
+
+  constructor(opts: LbfgsOptions = {}) {
+    this.lr = positive('L-BFGS lr', opts.lr ?? 1);
+    const h = opts.historySize ?? 100;
+    if (!Number.isInteger(h) || h < 1) {
+      throw usage(`L-BFGS historySize must be an integer >= 1, got ${String(h)}`);
+    }
+    this.historySize = h;
+    this.toleranceGrad = positive('L-BFGS toleranceGrad', opts.toleranceGrad ?? 1e-7, true);
+    this.toleranceChange = positive('L-BFGS toleranceChange', opts.toleranceChange ?? 1e-9, true);
+    this.al = new Float64Array(h);
+  }
+
+  step(x: Float32Array, _loss: number, grad: Float32Array): boolean {
+    checkVectors('L-BFGS', x, grad, this.n < 0 ? undefined : this.n);
+    const n = x.length;
+    const g = grad;
+
+    // Converged: max|g| <= toleranceGrad. Nothing changes, not even the iteration count (as torch).
+    // Written as "no element exceeds" so that a NaN gradient is not taken for convergence.
+    let small = true;
+    for (let i = 0; i < n; i++) {
+      if (!(Math.abs(g[i]) <= this.toleranceGrad)) {
+        small = false;
+        break;
+      }
+    }
+    if (small) return false;
+
+    if (this.n < 0) {
+      this.n = n;
+      this.d = new Float32Array(n);
+      this.prevGrad = new Float32Array(n);
+    }
+    const d = this.d;
+    this.nIter += 1;
+    let gtd = 0;
+    if (this.nIter === 1) {
+      // steepest descent, scaled so that the first step is at most lr in L1 norm
+      let l1 = 0;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        d[i] = -gi;
+        l1 += Math.abs(gi);
+        gtd -= gi * gi;
+      }
+      this.dirs = [];
+      this.stps = [];
+      this.ro = [];
+      this.hDiag = 1;
+      this.t = Math.min(1, 1 / l1) * this.lr;
+    } else {
+      this.updateMemory(g);
+      gtd = this.twoLoop(g);
+      this.t = this.lr;
+    }
+    this.prevGrad.set(g);
+
+    // not a descent direction (or too flat): no update; d, t and prevGrad are kept all the same, as torch.
+    // (A NaN g.d passes this test and the update spreads the NaN into x, as in torch.)
+    if (gtd > -this.toleranceChange) return false;
+    const t = this.t;
+    for (let i = 0; i < n; i++) x[i] += t * d[i];
+    return true;
+  }
+
+  /** y = g - g_prev, s = t d_prev; store the pair if y.s > 1e-10 (dropping the oldest when full). */
+  private updateMemory(g: Float32Array): void {
+    const n = this.n;
+    const y = this.spareY ?? new Float32Array(n);
+    const s = this.spareS ?? new Float32Array(n);
+    const d = this.d;
+    const prev = this.prevGrad;
+    const t = this.t;
+    let ys = 0;
+    let yy = 0;
+    for (let i = 0; i < n; i++) {
+      const yi = Math.fround(g[i] - prev[i]);
+      const si = Math.fround(d[i] * t);
+      y[i] = yi;
+      s[i] = si;
+      ys += yi * si;
+      yy += yi * yi;
+    }
+    if (ys > MIN_CURVATURE) {
+      if (this.dirs.length === this.historySize) {
+        // recycle the oldest pair's buffers as the next scratch
+        this.spareY = this.dirs.shift() ?? null;
+        this.spareS = this.stps.shift() ?? null;
+        this.ro.shift();
+      } else {
+        this.spareY = null;
+        this.spareS = null;
+      }
+      this.dirs.push(y);
+      this.stps.push(s);
+      this.ro.push(1 / ys);
+      this.hDiag = ys / yy;
+    } else {
+      this.spareY = y;
+      this.spareS = s;
+    }
+  }
+
+  /**
+   * d = -H g by the two-loop recursion with H0 = hDiag * I, in torch's order (newest pair first in the
+   * first loop, oldest first in the second). Each pass over the vector also accumulates the dot product
+   * the next pass needs, so k pairs cost 2k + 1 passes. Returns g.d.
+   */
+  private twoLoop(g: Float32Array): number {
+    const n = this.n;
+    const d = this.d; // q, then r; the old direction is no longer needed (s was taken from it)
+    const dirs = this.dirs;
+    const stps = this.stps;
+    const ro = this.ro;
+    const al = this.al;
+    const k = dirs.length;
+
+    // q = -g, and s_{k-1} . q for the first iteration of loop 1
+    let dot = 0;
+    {
+      const sNext = k > 0 ? stps[k - 1] : null;
+      for (let j = 0; j < n; j++) {
+        const q = -g[j];
+        d[j] = q;
+        if (sNext !== null) dot += sNext[j] * q;
+      }
+    }
+    // loop 1: al_i = ro_i s_i.q; q -= al_i y_i (i = k-1 .. 0)
+    for (let i = k - 1; i >= 0; i--) {
+      const a = dot * ro[i];
+      al[i] = a;
+      const y = dirs[i];
+      dot = 0;
+      if (i > 0) {
+        const sNext = stps[i - 1];
+        for (let j = 0; j < n; j++) {
+          const q = Math.fround(d[j] - a * y[j]);
+          d[j] = q;
+          dot += sNext[j] * q;
+        }
+      } else {
+        for (let j = 0; j < n; j++) d[j] = Math.fround(d[j] - a * y[j]);
+      }
+    }
+    // r = H0 q, and y_0 . r (or g . r when there are no pairs)
+    const h = this.hDiag;
+    {
+      const v = k > 0 ? dirs[0] : g;
+      for (let j = 0; j < n; j++) {
+        const r = Math.fround(d[j] * h);
+        d[j] = r;
+        dot += v[j] * r;
+      }
+    }
+    // loop 2: be_i = ro_i y_i.r; r += (al_i - be_i) s_i (i = 0 .. k-1); the last pass yields g.r
+    for (let i = 0; i < k; i++) {
+      const c = al[i] - dot * ro[i];
+      const s = stps[i];
+      const v = i + 1 < k ? dirs[i + 1] : g;
+      dot = 0;
+      for (let j = 0; j < n; j++) {
+        const r = Math.fround(d[j] + c * s[j]);
+        d[j] = r;
+        dot += v[j] * r;
+      }
+    }
+    return dot;
+  }
+
+  getState(): LbfgsState {
+    return {
+      kind: 'lbfgs',
+      nIter: this.nIter,
+      d: this.d,
+      t: this.t,
+      hDiag: this.hDiag,
+      prevGrad: this.prevGrad,
+      dirs: this.dirs.slice(),
+      stps: this.stps.slice(),
+      ro: this.ro.slice(),
+    };
+  }
+
+  /** Restores a state from getState() (vectors copied, so the source stays independent). */
+  setState(s: unknown): void {
+    const who = 'L-BFGS';
+    if (!isRecord(s) || s.kind !== 'lbfgs') throw usage(`${who}.setState: not an L-BFGS state`);
+    const nIter = stateNumber(who, 'nIter', s.nIter);
+    if (!Number.isInteger(nIter) || nIter < 0) throw usage(`${who}.setState: nIter must be an integer >= 0`);
+    const t = stateNumber(who, 't', s.t);
+    const hDiag = stateNumber(who, 'hDiag', s.hDiag);
+    if (!(s.d instanceof Float32Array)) throw usage(`${who}.setState: d must be a Float32Array`);
+    const n = s.d.length;
+    const d = copyVector(who, 'd', s.d, n);
+    const prevGrad = copyVector(who, 'prevGrad', s.prevGrad, n);
+    const { dirs, stps, ro } = s;
+    if (!Array.isArray(dirs) || !Array.isArray(stps) || !Array.isArray(ro)) {
+      throw usage(`${who}.setState: dirs, stps and ro must be arrays`);
+    }
+    if (dirs.length !== stps.length || dirs.length !== ro.length || dirs.length > this.historySize) {
+      throw usage(
+        `${who}.setState: dirs, stps and ro must have the same length, at most historySize ${this.historySize}`,
+      );
+    }
+    this.dirs = dirs.map((v, i) => copyVector(who, `dirs[${i}]`, v, n));
+    this.stps = stps.map((v, i) => copyVector(who, `stps[${i}]`, v, n));
+    this.ro = ro.map((v, i) => stateNumber(who, `ro[${i}]`, v));
+    this.nIter = nIter;
+    this.t = t;
+    this.hDiag = hDiag;
+    this.d = d;
+    this.prevGrad = prevGrad;
+    this.n = nIter === 0 ? -1 : n;
+    this.spareY = null;
+    this.spareS = null;
+  }
+}

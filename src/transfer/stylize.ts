@@ -1,0 +1,123 @@
+// The Gatys pipeline behind the library API: load images and weights, compute targets, build the loss
+// graph once, then iterate (one onnxruntime run + one optimiser step per iteration), with progress,
+// snapshots, NaN detection and cancellation.
+import { StyleloomError } from '../errors.js';
+import { fromCaffe, toCaffe } from '../image/caffe.js';
+import type { RgbImage } from '../image/types.js';
+import { buildLossGraph, TERM_NAMES, type LossGraph } from '../loss/gatys.js';
+import { toOnnx } from '../graph/onnx-export.js';
+import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
+import { resolveWeightsPath } from '../model/weights.js';
+import { createOptimizer } from '../optim/index.js';
+import { createRunner, type FloatTensor, type Runner } from '../runtime/session.js';
+import { randn } from '../util/rng.js';
+import { loadAtLongSide, loadAtSize } from './images.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { computeTargets } from './targets.js';
+import type { LossTerms, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
+
+/** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
+export const NOISE_STD = 10;
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
+}
+
+async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Float32Array> {
+  if (o.init === 'content') return toCaffe(content);
+  if (o.init === 'noise') {
+    const x = randn(3 * content.width * content.height, o.seed);
+    for (let k = 0; k < x.length; k++) x[k] *= NOISE_STD;
+    return x;
+  }
+  return toCaffe(await loadAtSize(o.init, content.width, content.height));
+}
+
+/** Evaluates the loss graph at x: the weighted terms and the gradient. */
+async function evaluateLoss(runner: Runner, lg: LossGraph, x: Float32Array, feeds: Record<string, FloatTensor>, dims: number[]) {
+  const out = await runner.run({ ...feeds, [lg.image]: { data: x, dims } });
+  const loss: LossTerms = { content: 0, style: 0, tv: 0, total: out[lg.total][0] };
+  for (const t of TERM_NAMES) {
+    const name = lg.terms[t];
+    if (name) loss[t] = out[name][0];
+  }
+  return { loss, grad: out[lg.grad] };
+}
+
+function checkFinite(loss: LossTerms, iter: number, o: ResolvedOptions): void {
+  if (Number.isFinite(loss.total)) return;
+  const term = TERM_NAMES.find((t) => !Number.isFinite(loss[t])) ?? 'total';
+  const hint = o.optimizer === 'adam' ? `lower --lr (now ${o.lr})` : 'use --optimizer adam with a small --lr, or lower --style-weight';
+  throw new StyleloomError('E_DIVERGED', `the ${term} loss became ${loss[term]} at iteration ${iter}; the optimisation diverged — ${hint}`);
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Repaints `content` in the style of `styles` by optimising the pixels (Gatys et al.).
+ * Resolves to the image, its loss history and the final loss terms; rejects with a StyleloomError.
+ */
+export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {}): Promise<StylizeResult> {
+  const o = resolveOptions(options);
+  const { signal } = hooks;
+  checkAborted(signal);
+  const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
+  const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
+  const content = await loadAtLongSide(o.content, o.size);
+  const styles = await Promise.all(o.styles.map((s) => loadAtLongSide(s, o.size)));
+  checkAborted(signal);
+  const session = { threads: o.threads, device: o.device };
+  const { width, height } = content;
+  const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
+  const targets = await computeTargets(weights, asTensor(content), styles.map(asTensor), o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
+  const lg = buildLossGraph(
+    { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool },
+    height,
+    width,
+  );
+  const feeds: Record<string, FloatTensor> = {};
+  for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
+  for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
+  const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
+  try {
+    const x = await initialImage(o, content);
+    const dims = [1, 3, height, width];
+    const optimizer = createOptimizer(o.optimizer, { lr: o.lr });
+    const history: number[] = [];
+    const times: number[] = [];
+    const t0 = performance.now();
+    for (let it = 1; it <= o.iters; it++) {
+      checkAborted(signal);
+      const t = performance.now();
+      const { loss, grad } = await evaluateLoss(runner, lg, x, feeds, dims);
+      checkFinite(loss, it, o);
+      history.push(loss.total);
+      optimizer.step(x, loss.total, grad);
+      const ms = performance.now() - t;
+      times.push(ms);
+      hooks.onProgress?.({ iter: it, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
+      if (o.saveEvery > 0 && it % o.saveEvery === 0 && it < o.iters && hooks.onSnapshot) {
+        await hooks.onSnapshot(fromCaffe(x, width, height), it);
+      }
+    }
+    checkAborted(signal);
+    const { loss } = await evaluateLoss(runner, lg, x, feeds, dims);
+    checkFinite(loss, o.iters + 1, o);
+    return {
+      image: fromCaffe(x, width, height),
+      lossHistory: history,
+      loss,
+      iters: o.iters,
+      msPerIter: median(times.length > 2 ? times.slice(2) : times),
+      contentLayers: layers.content,
+      styleLayers: layers.style,
+    };
+  } finally {
+    await runner.release();
+  }
+}
