@@ -48,6 +48,9 @@ export function snapshotPath(out: string, iter: number): string {
 
 function checkOutputPath(out: string): void {
   formatForPath(out);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
+    throw new StyleloomError('E_OUTPUT', `${out} is a directory; give a file name such as ${path.join(out, 'out.png')}`);
+  }
   const dir = path.dirname(path.resolve(out));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new StyleloomError('E_OUTPUT', `${out}: directory ${path.dirname(out)} does not exist; create it first`);

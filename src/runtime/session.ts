@@ -3,6 +3,9 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { StyleloomError } from '../errors.js';
+
+// onnxruntime's own log lines would break styleloom's one-line errors; failures surface as exceptions.
+ort.env.logLevel = 'fatal';
 import type { DeviceKind } from '../transfer/types.js';
 
 export interface SessionOptions {
