@@ -13,11 +13,13 @@ import type { StylizeOptions } from '../transfer/types.js';
 import { integer, list, number, numberList } from './parse.js';
 import { byteReporter, iterationReporter } from './progress.js';
 import { VERSION } from '../version.js';
+import { provenanceFor } from '../transfer/provenance.js';
+import { readImageMetadata } from '../image/metadata.js';
 import fs from 'node:fs';
 
 interface MainFlags {
   content: string;
-  style: string[];
+  style?: string[];
   out: string;
   styleBlendWeights?: number[];
   size: number;
@@ -38,6 +40,7 @@ interface MainFlags {
   printEvery: number;
   saveEvery: number;
   json?: boolean;
+  metadata: boolean;
 }
 
 /** Numbered preview path: out.png -> out_0050.png */
@@ -58,10 +61,12 @@ function checkOutputPath(out: string): void {
 }
 
 async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
+  if (!f.content) throw new StyleloomError('E_USAGE', 'missing --content <file>: the photo to repaint (see styleloom --help)');
+  if (!f.style?.length) throw new StyleloomError('E_USAGE', 'missing --style <file>: at least one style image (see styleloom --help)');
   checkOutputPath(f.out);
   const options: StylizeOptions = {
     content: f.content,
-    styles: f.style,
+    styles: f.style ?? [],
     styleBlendWeights: f.styleBlendWeights,
     size: f.size,
     iters: f.iters,
@@ -92,7 +97,7 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
   } finally {
     reporter.stop();
   }
-  await writeImage(f.out, result.image);
+  await writeImage(f.out, result.image, f.metadata ? { metadata: await provenanceFor(options, result) } : {});
   const summary = {
     iters: result.iters,
     ms_per_iter: Number(result.msPerIter.toFixed(3)),
@@ -112,10 +117,11 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
 export function buildProgram(signal: AbortSignal): Command {
   const program = new Command('styleloom');
   program
+    .enablePositionalOptions()
     .description('Neural style transfer: repaint --content in the style of one or more --style images (Gatys et al., VGG-19 on onnxruntime).')
     .version(VERSION, '-V, --version')
-    .requiredOption('--content <file>', 'content image (the photo to repaint)')
-    .requiredOption('--style <file...>', 'style image(s); repeat the flag or list several')
+    .option('--content <file>', 'content image (the photo to repaint); required')
+    .option('--style <file...>', 'style image(s); repeat the flag or list several; required')
     .option('--out <file>', 'output image (.png, .jpg or .webp)', 'out.png')
     .option('--style-blend-weights <list>', 'comma-separated weight per style, normalised to sum 1 (default: equal)', numberList)
     .option('--size <px>', 'long side of the output and of each style image, px', integer, DEFAULTS.size)
@@ -136,7 +142,19 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--print-every <n>', 'without a terminal: print a progress line every n iterations (0 = never)', integer, 50)
     .option('--save-every <n>', 'write a numbered preview (out_0050.png, ...) every n iterations (0 = never)', integer, DEFAULTS.saveEvery)
     .option('--json', 'print one JSON line of results on stdout')
+    .option('--no-metadata', 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output')
     .action(async (flags: MainFlags) => runStylize(flags, signal));
+
+  program
+    .command('info <image>')
+    .description('print the provenance metadata styleloom embedded in an image')
+    .option('--json', 'print it as one JSON object')
+    .action(async (file: string, f: { json?: boolean }) => {
+      const meta = await readImageMetadata(file);
+      if (f.json) process.stdout.write(`${JSON.stringify(meta)}\n`);
+      else if (Object.keys(meta).length === 0) process.stdout.write(`${file}: no styleloom metadata\n`);
+      else for (const [k, v] of Object.entries(meta)) process.stdout.write(`${k}: ${v}\n`);
+    });
 
   const weights = program.command('weights').description('manage the VGG-19 weights');
   weights
@@ -162,7 +180,7 @@ export function buildProgram(signal: AbortSignal): Command {
       process.stdout.write(`${cachedWeightsPath()}\n`);
     });
 
-  for (const cmd of [program, weights, ...weights.commands]) {
+  for (const cmd of [program, ...program.commands, ...weights.commands]) {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom --help)\n`) });
   }
