@@ -41,6 +41,8 @@ interface MainFlags {
   saveEvery: number;
   json?: boolean;
   metadata: boolean;
+  originalColors?: boolean;
+  colorMatch?: boolean;
 }
 
 /** Numbered preview path: out.png -> out_0050.png */
@@ -84,6 +86,8 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
     threads: f.threads,
     device: f.device,
     saveEvery: f.saveEvery,
+    originalColors: f.originalColors,
+    colorMatch: f.colorMatch,
   };
   if (f.printEvery < 0) throw new StyleloomError('E_USAGE', `--print-every must be >= 0, got ${f.printEvery}`);
   const reporter = iterationReporter({ tty: Boolean(process.stderr.isTTY), printEvery: f.printEvery });
@@ -141,6 +145,8 @@ export function buildProgram(signal: AbortSignal): Command {
     .addOption(new Option('--device <name>', 'execution provider').choices(['cpu', 'cuda']).default(DEFAULTS.device))
     .option('--print-every <n>', 'without a terminal: print a progress line every n iterations (0 = never)', integer, 50)
     .option('--save-every <n>', 'write a numbered preview (out_0050.png, ...) every n iterations (0 = never)', integer, DEFAULTS.saveEvery)
+    .option('--original-colors', "keep the content's colours (stylised luminance, content chroma)")
+    .option('--color-match', "match each style image's colour mean/covariance to the content before transfer")
     .option('--json', 'print one JSON line of results on stdout')
     .option('--no-metadata', 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output')
     .action(async (flags: MainFlags) => runStylize(flags, signal));

@@ -16,6 +16,8 @@ export const DEFAULTS = {
   seed: 0,
   device: 'cpu',
   saveEvery: 0,
+  originalColors: false,
+  colorMatch: false,
 } as const;
 
 /** Largest output side accepted (a 16384² image needs ~50 GB of activations at conv1). */
@@ -74,6 +76,8 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
     seed: int('--seed', o.seed, DEFAULTS.seed, 0, 2 ** 32 - 1),
     device: oneOf('--device', o.device, DEFAULTS.device, ['cpu', 'cuda']),
     saveEvery: int('--save-every', o.saveEvery, DEFAULTS.saveEvery, 0, MAX_ITERS),
+    originalColors: Boolean(o.originalColors ?? DEFAULTS.originalColors),
+    colorMatch: Boolean(o.colorMatch ?? DEFAULTS.colorMatch),
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
     weights: o.weights,

@@ -3,6 +3,7 @@
 // snapshots, NaN detection and cancellation.
 import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
+import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
 import { buildLossGraph, TERM_NAMES, type LossGraph } from '../loss/gatys.js';
 import { toOnnx } from '../graph/onnx-export.js';
@@ -69,7 +70,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
   const content = await loadAtLongSide(o.content, o.size);
-  const styles = await Promise.all(o.styles.map((s) => loadAtLongSide(s, o.size)));
+  const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, o.size)));
+  const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
   checkAborted(signal);
   const session = { threads: o.threads, device: o.device };
   const { width, height } = content;
@@ -84,6 +86,10 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
   for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
   const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
+  const finish = (x: Float32Array) => {
+    const img = fromCaffe(x, width, height);
+    return o.originalColors ? preserveColors(img, content) : img;
+  };
   try {
     const x = await initialImage(o, content);
     const dims = [1, 3, height, width];
@@ -102,14 +108,14 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       times.push(ms);
       hooks.onProgress?.({ iter: it, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
       if (o.saveEvery > 0 && it % o.saveEvery === 0 && it < o.iters && hooks.onSnapshot) {
-        await hooks.onSnapshot(fromCaffe(x, width, height), it);
+        await hooks.onSnapshot(finish(x), it);
       }
     }
     checkAborted(signal);
     const { loss } = await evaluateLoss(runner, lg, x, feeds, dims);
     checkFinite(loss, o.iters + 1, o);
     return {
-      image: fromCaffe(x, width, height),
+      image: finish(x),
       lossHistory: history,
       loss,
       iters: o.iters,

@@ -37,6 +37,10 @@ export interface StylizeOptions {
   /** Intra-op threads; default: number of cores. */
   threads?: number;
   device?: DeviceKind; // default 'cpu'
+  /** Keep the content's colours: the output's luminance with the content's chroma (default false). */
+  originalColors?: boolean;
+  /** Move each style image's colour mean/covariance to the content's before transfer (default false). */
+  colorMatch?: boolean;
   /** Call onSnapshot every N iterations (0 = never). */
   saveEvery?: number;
 }
