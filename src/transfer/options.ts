@@ -24,8 +24,8 @@ export const DEFAULTS = {
 export const MAX_SIZE = 8192;
 export const MAX_ITERS = 1_000_000;
 
-export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights'>> &
-  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads'> & { styleBlendWeights: number[] };
+export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights' | 'minSize' | 'scaleIters'>> &
+  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'minSize' | 'scaleIters'> & { styleBlendWeights: number[] };
 
 const bad = (msg: string) => new StyleloomError('E_USAGE', msg);
 
@@ -78,11 +78,17 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
     saveEvery: int('--save-every', o.saveEvery, DEFAULTS.saveEvery, 0, MAX_ITERS),
     originalColors: Boolean(o.originalColors ?? DEFAULTS.originalColors),
     colorMatch: Boolean(o.colorMatch ?? DEFAULTS.colorMatch),
+    scales: int('--scales', o.scales, 1, 1, 12),
+    minSize: o.minSize === undefined ? undefined : int('--min-size', o.minSize, 16, 16, MAX_SIZE),
+    scaleIters: o.scaleIters?.map((n, k) => int(`--scale-iters (entry ${k + 1})`, n, 1, 1, MAX_ITERS)),
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
     weights: o.weights,
     threads: o.threads === undefined ? undefined : int('--threads', o.threads, 1, 1, 1024),
   };
+  if (r.scaleIters && r.scaleIters.length !== r.scales) {
+    throw bad(`--scale-iters has ${r.scaleIters.length} entries but --scales is ${r.scales}; give one count per scale`);
+  }
   if (r.contentWeight + r.styleWeight + r.tvWeight === 0) throw bad('--content-weight, --style-weight and --tv-weight are all 0: nothing to optimise');
   for (const [flag, layers] of [['--content-layers', r.contentLayers], ['--style-layers', r.styleLayers]] as const) {
     if (layers !== undefined && layers.length === 0) throw bad(`${flag} is empty; name at least one layer, e.g. conv3_2`);

@@ -13,6 +13,7 @@ import { createOptimizer } from '../optim/index.js';
 import { createRunner, type FloatTensor, type Runner } from '../runtime/session.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
+import { resizeTo } from '../image/io.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { computeTargets } from './targets.js';
 import type { LossTerms, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
@@ -60,8 +61,20 @@ function median(xs: number[]): number {
 }
 
 /**
- * Repaints `content` in the style of `styles` by optimising the pixels (Gatys et al.).
- * Resolves to the image, its loss history and the final loss terms; rejects with a StyleloomError.
+ * Long sides of a coarse-to-fine run: `scales` sizes growing geometrically from `minSize` (default:
+ * a factor √2 between scales) up to `size`.
+ */
+export function scaleSizes(size: number, scales: number, minSize?: number): number[] {
+  if (scales <= 1) return [size];
+  const lo = minSize ?? Math.max(16, Math.round(size / Math.SQRT2 ** (scales - 1)));
+  if (lo > size) throw new StyleloomError('E_USAGE', `--min-size ${lo} is larger than --size ${size}; lower it`);
+  return Array.from({ length: scales }, (_, i) => Math.round(lo * (size / lo) ** (i / (scales - 1))));
+}
+
+/**
+ * Repaints `content` in the style of `styles` by optimising the pixels (Gatys et al.), coarse to fine
+ * when `scales` > 1. Resolves to the image, its loss history and the final loss terms; rejects with a
+ * StyleloomError.
  */
 export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {}): Promise<StylizeResult> {
   const o = resolveOptions(options);
@@ -69,61 +82,76 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   checkAborted(signal);
   const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
-  const content = await loadAtLongSide(o.content, o.size);
-  const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, o.size)));
-  const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
-  checkAborted(signal);
+  const sizes = scaleSizes(o.size, o.scales, o.minSize);
+  const itersPerScale = o.scaleIters ?? sizes.map(() => o.iters);
+  const totalIters = itersPerScale.reduce((a, b) => a + b, 0);
   const session = { threads: o.threads, device: o.device };
-  const { width, height } = content;
+  const spec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool };
   const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
-  const targets = await computeTargets(weights, asTensor(content), styles.map(asTensor), o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
-  const lg = buildLossGraph(
-    { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool },
-    height,
-    width,
-  );
-  const feeds: Record<string, FloatTensor> = {};
-  for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
-  for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
-  const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
-  const finish = (x: Float32Array) => {
-    const img = fromCaffe(x, width, height);
-    return o.originalColors ? preserveColors(img, content) : img;
-  };
-  try {
-    const x = await initialImage(o, content);
-    const dims = [1, 3, height, width];
-    const optimizer = createOptimizer(o.optimizer, { lr: o.lr });
-    const history: number[] = [];
-    const times: number[] = [];
-    const t0 = performance.now();
-    for (let it = 1; it <= o.iters; it++) {
-      checkAborted(signal);
-      const t = performance.now();
-      const { loss, grad } = await evaluateLoss(runner, lg, x, feeds, dims);
-      checkFinite(loss, it, o);
-      history.push(loss.total);
-      optimizer.step(x, loss.total, grad);
-      const ms = performance.now() - t;
-      times.push(ms);
-      hooks.onProgress?.({ iter: it, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
-      if (o.saveEvery > 0 && it % o.saveEvery === 0 && it < o.iters && hooks.onSnapshot) {
-        await hooks.onSnapshot(finish(x), it);
-      }
-    }
+  const t0 = performance.now();
+  let done = 0;
+  let prev: { x: Float32Array; width: number; height: number } | null = null;
+  const history: number[] = [];
+  for (let si = 0; si < sizes.length; si++) {
+    const content = await loadAtLongSide(o.content, sizes[si]);
+    const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, sizes[si])));
+    const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
     checkAborted(signal);
-    const { loss } = await evaluateLoss(runner, lg, x, feeds, dims);
-    checkFinite(loss, o.iters + 1, o);
-    return {
-      image: finish(x),
-      lossHistory: history,
-      loss,
-      iters: o.iters,
-      msPerIter: median(times.length > 2 ? times.slice(2) : times),
-      contentLayers: layers.content,
-      styleLayers: layers.style,
+    const { width, height } = content;
+    const targets = await computeTargets(weights, asTensor(content), styles.map(asTensor), o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
+    const lg = buildLossGraph(spec, height, width);
+    const feeds: Record<string, FloatTensor> = {};
+    for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
+    for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
+    const x: Float32Array = prev ? await upscale(prev, width, height) : await initialImage(o, content);
+    const finish = (v: Float32Array) => {
+      const img = fromCaffe(v, width, height);
+      return o.originalColors ? preserveColors(img, content) : img;
     };
-  } finally {
-    await runner.release();
+    const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
+    try {
+      const dims = [1, 3, height, width];
+      const optimizer = createOptimizer(o.optimizer, { lr: o.lr });
+      const times: number[] = [];
+      for (let k = 0; k < itersPerScale[si]; k++) {
+        checkAborted(signal);
+        const t = performance.now();
+        const { loss, grad } = await evaluateLoss(runner, lg, x, feeds, dims);
+        checkFinite(loss, done + 1, o);
+        history.push(loss.total);
+        optimizer.step(x, loss.total, grad);
+        const ms = performance.now() - t;
+        times.push(ms);
+        done += 1;
+        hooks.onProgress?.({ iter: done, iters: totalIters, loss, ms, elapsedMs: performance.now() - t0, scale: si, scales: sizes.length, width, height });
+        if (o.saveEvery > 0 && done % o.saveEvery === 0 && done < totalIters && hooks.onSnapshot) {
+          await hooks.onSnapshot(finish(x), done);
+        }
+      }
+      checkAborted(signal);
+      const { loss } = await evaluateLoss(runner, lg, x, feeds, dims);
+      checkFinite(loss, done + 1, o);
+      prev = { x, width, height };
+      if (si === sizes.length - 1) {
+        return {
+          image: finish(x),
+          lossHistory: history,
+          loss,
+          iters: totalIters,
+          msPerIter: median(times.length > 2 ? times.slice(2) : times),
+          contentLayers: layers.content,
+          styleLayers: layers.style,
+          sizes,
+        };
+      }
+    } finally {
+      await runner.release();
+    }
   }
+  throw new StyleloomError('E_INTERNAL', 'no scale was run');
+}
+
+/** The previous scale's image, resized (Lanczos, in 8 bits) to the next scale's size, in Caffe space. */
+async function upscale(prev: { x: Float32Array; width: number; height: number }, width: number, height: number): Promise<Float32Array> {
+  return toCaffe(await resizeTo(fromCaffe(prev.x, prev.width, prev.height), width, height));
 }

@@ -15,8 +15,14 @@ export interface StylizeOptions {
   styleBlendWeights?: number[];
   /** Long side of the output (and of each style image), px. Default 512. */
   size?: number;
-  /** Iterations (one loss+gradient evaluation each). Default 300. */
+  /** Iterations (one loss+gradient evaluation each), per scale. Default 300. */
   iters?: number;
+  /** Coarse-to-fine: number of scales (default 1), growing by about √2 each up to `size`. */
+  scales?: number;
+  /** Long side of the first scale (default size / √2^(scales-1)). */
+  minSize?: number;
+  /** Iterations at each scale (overrides `iters`; one entry per scale). */
+  scaleIters?: number[];
   optimizer?: OptimizerKind; // default 'lbfgs'
   /** Adam step in Caffe units (grey levels of 255). Default 10. */
   lr?: number;
@@ -61,6 +67,11 @@ export interface ProgressEvent {
   /** Wall time of this iteration, ms. */
   ms: number;
   elapsedMs: number;
+  /** Index of the current scale (0-based), the number of scales, and this scale's image size. */
+  scale?: number;
+  scales?: number;
+  width?: number;
+  height?: number;
 }
 
 export interface StylizeHooks {
@@ -81,4 +92,6 @@ export interface StylizeResult {
   msPerIter: number;
   contentLayers: string[];
   styleLayers: string[];
+  /** Long side of each scale that was run. */
+  sizes: number[];
 }
