@@ -14,6 +14,8 @@ export interface LossSpec {
   styleWeight: number;
   tvWeight: number;
   pool: PoolKind;
+  /** Relative weight of each style layer (normalised to sum 1); default equal, i.e. 1/|S| as LOSS.md. */
+  styleLayerWeights?: number[];
 }
 
 export const TERM_NAMES = ['content', 'style', 'tv'] as const;
@@ -75,11 +77,14 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
     terms.push(term);
   }
   if (active.style) {
-    const parts = spec.styleLayers.map((l) => {
+    const lw = spec.styleLayerWeights;
+    const lwSum = lw ? lw.reduce((a, b) => a + b, 0) : 0;
+    const parts = spec.styleLayers.map((l, k) => {
       const gm = g.gram(feats.get(l)!, `gram_${l}`);
       const t = g.input(`style_target_${l}`, gm.shape);
       styleTargets.set(l, t);
-      return g.mse(gm, t, `style_mse_${l}`);
+      const mse = g.mse(gm, t, `style_mse_${l}`);
+      return lw ? g.scale(mse, (lw[k] / lwSum) * spec.styleLayers.length, `style_w_${l}`) : mse;
     });
     const term = g.output(g.scale(g.sum(parts, 'style_sum'), spec.styleWeight / spec.styleLayers.length, 'loss_style'));
     names.style = term.name;

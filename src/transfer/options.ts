@@ -18,14 +18,17 @@ export const DEFAULTS = {
   saveEvery: 0,
   originalColors: false,
   colorMatch: false,
+  styleScale: 1,
+  noiseRatio: 1,
+  ema: 0,
 } as const;
 
 /** Largest output side accepted (a 16384² image needs ~50 GB of activations at conv1). */
 export const MAX_SIZE = 8192;
 export const MAX_ITERS = 1_000_000;
 
-export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights' | 'minSize' | 'scaleIters'>> &
-  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'minSize' | 'scaleIters'> & { styleBlendWeights: number[] };
+export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights' | 'minSize' | 'scaleIters' | 'styleLayerWeights'>> &
+  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'minSize' | 'scaleIters' | 'styleLayerWeights'> & { styleBlendWeights: number[] };
 
 const bad = (msg: string) => new StyleloomError('E_USAGE', msg);
 
@@ -81,11 +84,19 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
     scales: int('--scales', o.scales, 1, 1, 12),
     minSize: o.minSize === undefined ? undefined : int('--min-size', o.minSize, 16, 16, MAX_SIZE),
     scaleIters: o.scaleIters?.map((n, k) => int(`--scale-iters (entry ${k + 1})`, n, 1, 1, MAX_ITERS)),
+    styleScale: nonNegative('--style-scale', o.styleScale, DEFAULTS.styleScale, true),
+    styleLayerWeights: o.styleLayerWeights?.map((w, k) => nonNegative(`--style-layer-weights (entry ${k + 1})`, w, 1)),
+    noiseRatio: nonNegative('--noise-ratio', o.noiseRatio, DEFAULTS.noiseRatio),
+    ema: nonNegative('--ema', o.ema, DEFAULTS.ema),
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
     weights: o.weights,
     threads: o.threads === undefined ? undefined : int('--threads', o.threads, 1, 1, 1024),
   };
+  if (r.noiseRatio > 1) throw bad(`--noise-ratio must be from 0 to 1, got ${r.noiseRatio}`);
+  if (r.ema >= 1) throw bad(`--ema must be from 0 (off) to below 1, e.g. 0.99; got ${r.ema}`);
+  if (r.styleScale * r.size > MAX_SIZE) throw bad(`--style-scale ${r.styleScale} makes style images ${Math.round(r.styleScale * r.size)} px, over ${MAX_SIZE}; lower it`);
+  if (r.styleLayerWeights && !(r.styleLayerWeights.reduce((a, b) => a + b, 0) > 0)) throw bad('--style-layer-weights must not all be 0');
   if (r.scaleIters && r.scaleIters.length !== r.scales) {
     throw bad(`--scale-iters has ${r.scaleIters.length} entries but --scales is ${r.scales}; give one count per scale`);
   }

@@ -29,7 +29,9 @@ async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Floa
   if (o.init === 'content') return toCaffe(content);
   if (o.init === 'noise') {
     const x = randn(3 * content.width * content.height, o.seed);
-    for (let k = 0; k < x.length; k++) x[k] *= NOISE_STD;
+    const r = o.noiseRatio;
+    const c = r < 1 ? toCaffe(content) : null;
+    for (let k = 0; k < x.length; k++) x[k] = r * NOISE_STD * x[k] + (c ? (1 - r) * c[k] : 0);
     return x;
   }
   return toCaffe(await loadAtSize(o.init, content.width, content.height));
@@ -82,11 +84,14 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   checkAborted(signal);
   const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
+  if (o.styleLayerWeights && o.styleLayerWeights.length !== layers.style.length) {
+    throw new StyleloomError('E_USAGE', `--style-layer-weights has ${o.styleLayerWeights.length} entries for ${layers.style.length} style layers (${layers.style.join(',')}); give one per layer`);
+  }
   const sizes = scaleSizes(o.size, o.scales, o.minSize);
   const itersPerScale = o.scaleIters ?? sizes.map(() => o.iters);
   const totalIters = itersPerScale.reduce((a, b) => a + b, 0);
   const session = { threads: o.threads, device: o.device };
-  const spec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool };
+  const spec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool, styleLayerWeights: o.styleLayerWeights };
   const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
   const t0 = performance.now();
   let done = 0;
@@ -94,7 +99,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const history: number[] = [];
   for (let si = 0; si < sizes.length; si++) {
     const content = await loadAtLongSide(o.content, sizes[si]);
-    const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, sizes[si])));
+    const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
     const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
     checkAborted(signal);
     const { width, height } = content;
@@ -113,6 +118,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       const dims = [1, 3, height, width];
       const optimizer = createOptimizer(o.optimizer, { lr: o.lr });
       const times: number[] = [];
+      const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
+      const current = () => (ema ? ema.value() : x);
       for (let k = 0; k < itersPerScale[si]; k++) {
         checkAborted(signal);
         const t = performance.now();
@@ -120,21 +127,23 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
         optimizer.step(x, loss.total, grad);
+        ema?.update(x);
         const ms = performance.now() - t;
         times.push(ms);
         done += 1;
         hooks.onProgress?.({ iter: done, iters: totalIters, loss, ms, elapsedMs: performance.now() - t0, scale: si, scales: sizes.length, width, height });
         if (o.saveEvery > 0 && done % o.saveEvery === 0 && done < totalIters && hooks.onSnapshot) {
-          await hooks.onSnapshot(finish(x), done);
+          await hooks.onSnapshot(finish(current()), done);
         }
       }
       checkAborted(signal);
-      const { loss } = await evaluateLoss(runner, lg, x, feeds, dims);
+      const out = current();
+      const { loss } = await evaluateLoss(runner, lg, out, feeds, dims);
       checkFinite(loss, done + 1, o);
-      prev = { x, width, height };
+      prev = { x: out, width, height };
       if (si === sizes.length - 1) {
         return {
-          image: finish(x),
+          image: finish(out),
           lossHistory: history,
           loss,
           iters: totalIters,
@@ -149,6 +158,26 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     }
   }
   throw new StyleloomError('E_INTERNAL', 'no scale was run');
+}
+
+/** Bias-corrected exponential moving average of the iterate (as style-transfer-pytorch averages its image). */
+class IterateAverage {
+  private readonly acc: Float32Array;
+  private weight = 0;
+  constructor(x: Float32Array, private readonly decay: number) {
+    this.acc = new Float32Array(x.length);
+  }
+  update(x: Float32Array): void {
+    const d = this.decay;
+    for (let k = 0; k < x.length; k++) this.acc[k] = d * this.acc[k] + (1 - d) * x[k];
+    this.weight = d * this.weight + (1 - d);
+  }
+  value(): Float32Array {
+    const out = new Float32Array(this.acc.length);
+    const w = this.weight || 1;
+    for (let k = 0; k < out.length; k++) out[k] = this.acc[k] / w;
+    return out;
+  }
 }
 
 /** The previous scale's image, resized (Lanczos, in 8 bits) to the next scale's size, in Caffe space. */

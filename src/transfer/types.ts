@@ -43,6 +43,14 @@ export interface StylizeOptions {
   /** Intra-op threads; default: number of cores. */
   threads?: number;
   device?: DeviceKind; // default 'cpu'
+  /** Style image long side relative to the output's (default 1). */
+  styleScale?: number;
+  /** Relative weight of each style layer, one per style layer (normalised; default equal). */
+  styleLayerWeights?: number[];
+  /** With init 'noise': x0 = r·noise + (1−r)·content (default 1, pure noise as the peer). */
+  noiseRatio?: number;
+  /** Exponential moving average of the iterate, decay in [0, 1) (0 = off, e.g. 0.99): the averaged image is returned, with less high-frequency noise. */
+  ema?: number;
   /** Keep the content's colours: the output's luminance with the content's chroma (default false). */
   originalColors?: boolean;
   /** Move each style image's colour mean/covariance to the content's before transfer (default false). */
