@@ -6,3 +6,5 @@ export { StyleloomError, type ErrorCode } from './errors.js';
 export { readImage, writeImage, encodeImage } from './image/io.js';
 export { downloadWeights } from './model/download.js';
 export { loadVggWeights } from './model/vgg19.js';
+export { fastStylize, fastStylizeBatch, loadFastModel, type FastStylizeOptions, type LoadedFastModel } from './fast/stylize-fast.js';
+export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/checkpoint.js';

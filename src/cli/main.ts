@@ -11,6 +11,7 @@ import { DEFAULTS } from '../transfer/options.js';
 import { stylize } from '../transfer/stylize.js';
 import type { StylizeOptions } from '../transfer/types.js';
 import { integer, list, number, numberList } from './parse.js';
+import { addFastCommand } from './fast.js';
 import { byteReporter, iterationReporter } from './progress.js';
 import { VERSION } from '../version.js';
 import { provenanceFor } from '../transfer/provenance.js';
@@ -43,6 +44,13 @@ interface MainFlags {
   metadata: boolean;
   originalColors?: boolean;
   colorMatch?: boolean;
+  scales: number;
+  minSize?: number;
+  scaleIters?: number[];
+  styleScale: number;
+  styleLayerWeights?: number[];
+  noiseRatio: number;
+  ema: number;
 }
 
 /** Numbered preview path: out.png -> out_0050.png */
@@ -87,6 +95,13 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
     device: f.device,
     saveEvery: f.saveEvery,
     originalColors: f.originalColors,
+    scales: f.scales,
+    minSize: f.minSize,
+    scaleIters: f.scaleIters,
+    styleScale: f.styleScale,
+    styleLayerWeights: f.styleLayerWeights,
+    noiseRatio: f.noiseRatio,
+    ema: f.ema,
     colorMatch: f.colorMatch,
   };
   if (f.printEvery < 0) throw new StyleloomError('E_USAGE', `--print-every must be >= 0, got ${f.printEvery}`);
@@ -129,7 +144,10 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--out <file>', 'output image (.png, .jpg or .webp)', 'out.png')
     .option('--style-blend-weights <list>', 'comma-separated weight per style, normalised to sum 1 (default: equal)', numberList)
     .option('--size <px>', 'long side of the output and of each style image, px', integer, DEFAULTS.size)
-    .option('--iters <n>', 'iterations (one loss+gradient evaluation each)', integer, DEFAULTS.iters)
+    .option('--iters <n>', 'iterations (one loss+gradient evaluation each), per scale', integer, DEFAULTS.iters)
+    .option('--scales <n>', 'coarse-to-fine: optimise at n sizes growing by about √2 up to --size', integer, 1)
+    .option('--min-size <px>', 'long side of the first scale (default: --size / √2^(scales-1))', integer)
+    .option('--scale-iters <list>', 'iterations at each scale, e.g. 300,200,100 (overrides --iters)', (v: string) => numberList(v))
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default(DEFAULTS.optimizer))
     .option('--lr <x>', 'Adam learning rate, in 0..255 grey levels', number, DEFAULTS.lr)
     .option('--content-weight <x>', 'weight of the content loss', number, DEFAULTS.contentWeight)
@@ -137,8 +155,12 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--tv-weight <x>', 'weight of the total-variation loss', number, DEFAULTS.tvWeight)
     .option('--content-layers <list>', 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', list)
     .option('--style-layers <list>', 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', list)
+    .option('--style-scale <x>', 'style image size relative to the output', number, DEFAULTS.styleScale)
+    .option('--style-layer-weights <list>', 'relative weight per style layer, e.g. 1,1,2 (default: equal)', numberList)
     .addOption(new Option('--pool <kind>', 'pooling in VGG').choices(['max', 'avg']).default(DEFAULTS.pool))
     .option('--init <how>', 'start from: content, noise, or an image file', DEFAULTS.init)
+    .option('--noise-ratio <r>', 'with --init noise: r·noise + (1−r)·content', number, DEFAULTS.noiseRatio)
+    .option('--ema <decay>', 'average the iterate (exponential moving average, e.g. 0.99; 0 = off) to remove high-frequency noise', number, DEFAULTS.ema)
     .option('--seed <n>', 'seed of the noise init (same seed + threads = same bits)', integer, DEFAULTS.seed)
     .option('--weights <file>', 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)')
     .option('--threads <n>', `CPU threads (default: number of cores, here ${defaultThreads()})`, integer)
@@ -190,6 +212,7 @@ export function buildProgram(signal: AbortSignal): Command {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom --help)\n`) });
   }
+  addFastCommand(program, signal);
   return program;
 }
 

@@ -19,9 +19,10 @@ function valueInfo(v: Value): O.IValueInfoProto {
   };
 }
 
-function attribute(name: string, value: number | number[]): O.IAttributeProto {
+function attribute(name: string, value: number | number[] | string): O.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
+  if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   return Number.isInteger(value) && name !== 'alpha' && name !== 'beta'
     ? { name, type: T.INT, i: value }
     : { name, type: T.FLOAT, f: value };
