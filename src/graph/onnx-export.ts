@@ -19,11 +19,14 @@ function valueInfo(v: Value): O.IValueInfoProto {
   };
 }
 
+/** ONNX attributes that are floats even when their value happens to be whole (Gemm alpha, norms' epsilon, ...). */
+const FLOAT_ATTRIBUTES = new Set(['alpha', 'beta', 'epsilon', 'min', 'max', 'value']);
+
 function attribute(name: string, value: number | number[] | string): O.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
-  return Number.isInteger(value) && name !== 'alpha' && name !== 'beta'
+  return Number.isInteger(value) && !FLOAT_ATTRIBUTES.has(name)
     ? { name, type: T.INT, i: value }
     : { name, type: T.FLOAT, f: value };
 }
