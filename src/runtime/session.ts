@@ -36,6 +36,10 @@ export async function createRunner(model: Uint8Array, opts: SessionOptions = {})
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // The memory pattern pre-plans one block for all intermediate tensors; for the gradient graph it
+    // costs memory without saving time (1024 px, Adam: peak RSS 2141 MB with it, 1572 MB without;
+    // 512 px: 647 vs 536 MB; ms/iter unchanged within noise).
+    enableMemPattern: false,
     executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
   };
   let session: ort.InferenceSession;
