@@ -1,0 +1,103 @@
+// `styleloom serve`: the HTTP service (src/server/app.ts) on a port, until Ctrl-C / SIGTERM; running
+// jobs are stopped and stay queued on disk for the next start.
+import { Command, Option } from 'commander';
+import { StyleloomError } from '../errors.js';
+import { defaultDataDir, isFinal } from '../server/jobs.js';
+import { integer, number } from './parse.js';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  dataDir?: string;
+  concurrency: number;
+  maxQueue: number;
+  maxUploadMb: number;
+  maxSize: number;
+  maxIters: number;
+  cors?: boolean;
+  weights?: string;
+  fastModels?: string;
+  threads?: number;
+  device: 'cpu' | 'cuda';
+  webDir?: string;
+}
+
+async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
+  if (f.port < 0 || f.port > 65535) throw new StyleloomError('E_USAGE', `--port must be from 0 to 65535, got ${f.port}`);
+  if (f.concurrency < 1) throw new StyleloomError('E_USAGE', `--concurrency must be at least 1, got ${f.concurrency}`);
+  if (f.maxQueue < 1) throw new StyleloomError('E_USAGE', `--max-queue must be at least 1, got ${f.maxQueue}`);
+  if (!(f.maxUploadMb > 0)) throw new StyleloomError('E_USAGE', `--max-upload-mb must be > 0, got ${f.maxUploadMb}`);
+  if (f.maxSize < 16) throw new StyleloomError('E_USAGE', `--max-size must be at least 16, got ${f.maxSize}`);
+  if (f.maxIters < 1) throw new StyleloomError('E_USAGE', `--max-iters must be at least 1, got ${f.maxIters}`);
+  if (f.threads !== undefined && f.threads < 1) throw new StyleloomError('E_USAGE', `--threads must be at least 1, got ${f.threads}`);
+  const log = (line: string) => process.stderr.write(`styleloom: ${line}\n`);
+  const { createServer } = await import('../server/app.js'); // fastify only for this command
+  const server = await createServer({
+    dataDir: f.dataDir,
+    concurrency: f.concurrency,
+    maxQueue: f.maxQueue,
+    maxUploadMb: f.maxUploadMb,
+    maxSize: f.maxSize,
+    maxIters: f.maxIters,
+    cors: Boolean(f.cors),
+    weights: f.weights,
+    fastModelsDir: f.fastModels,
+    threads: f.threads,
+    device: f.device,
+    webDir: f.webDir,
+    log,
+  });
+  server.queue.on('*', (e) => {
+    if (e.type === 'state' && isFinal(e.job.status)) log(`job ${e.id} ${e.job.status}${e.job.error ? `: ${e.job.error}` : ''}`);
+  });
+  let address: string;
+  try {
+    address = await server.app.listen({ port: f.port, host: f.host });
+  } catch (e) {
+    await server.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StyleloomError('E_USAGE', `port ${f.port} on ${f.host} is in use; pick another with --port`);
+    if (code === 'EACCES') throw new StyleloomError('E_USAGE', `no permission to listen on ${f.host}:${f.port}; use a port above 1023`);
+    throw new StyleloomError('E_USAGE', `cannot listen on ${f.host}:${f.port} (${(e as Error).message})`);
+  }
+  const stats = server.queue.stats();
+  log(`serving on ${address} (data ${server.dataDir}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}, concurrency ${stats.concurrency}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
+  if (f.host !== '127.0.0.1' && f.host !== 'localhost' && f.host !== '::1') log(`warning: listening on ${f.host}; anyone who can reach it can submit jobs (there is no authentication)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      signal.removeEventListener('abort', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', stop);
+    process.on('SIGTERM', stop);
+  });
+  log('stopping (running jobs stay queued for the next start)');
+  await server.close();
+}
+
+/** Registers `styleloom serve` on the program. */
+export function addServeCommand(program: Command, signal: AbortSignal): Command {
+  const cmd = program
+    .command('serve')
+    .description('HTTP service: submit style-transfer jobs, follow them (SSE), fetch results; OpenAPI at /api/openapi.json.')
+    .option('--port <n>', 'TCP port (0 = any free port)', integer, 8080)
+    .option('--host <addr>', 'address to listen on (127.0.0.1 = this machine only)', '127.0.0.1')
+    .option('--data-dir <dir>', `where jobs, uploads and results are kept (default $STYLELOOM_DATA, else ${defaultDataDir()})`)
+    .option('--concurrency <n>', 'jobs run at the same time', integer, 1)
+    .option('--max-queue <n>', 'jobs waiting before new ones get 429', integer, 20)
+    .option('--max-upload-mb <mb>', 'largest upload per request (413 beyond)', number, 25)
+    .option('--max-size <px>', 'largest size a job may ask for', integer, 1024)
+    .option('--max-iters <n>', 'largest iters × scales of a job', integer, 2000)
+    .option('--cors', 'allow browsers on other origins (Access-Control-Allow-Origin: *)')
+    .option('--weights <file>', 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)')
+    .option('--fast-models <dir>', 'folder of fast-style networks (default: $STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style)')
+    .option('--threads <n>', 'CPU threads per job (default: cores / concurrency)', integer)
+    .addOption(new Option('--device <name>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--web-dir <dir>', 'static files of the web page (default: web/dist of the package, when built)')
+    .action(async (flags: ServeFlags) => runServe(flags, signal));
+  cmd.exitOverride();
+  cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom serve --help)\n`) });
+  return cmd;
+}

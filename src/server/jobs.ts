@@ -1,0 +1,132 @@
+// Job records of the HTTP service: what is stored in each job's job.json, the public view the API
+// returns, and the id format (random UUIDs, checked by regex before any lookup or file access).
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { cacheDir } from '../model/weights.js';
+import type { LossTerms } from '../transfer/types.js';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobMode = 'gatys' | 'fast';
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
+export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
+
+/** Parameters of a Gatys job, as given by the client (snake_case, the names of the form fields). */
+export interface GatysParams {
+  size: number;
+  iters: number;
+  optimizer: 'lbfgs' | 'adam';
+  lr: number;
+  content_weight: number;
+  style_weight: number;
+  tv_weight: number;
+  content_layers?: string[];
+  style_layers?: string[];
+  pool: 'max' | 'avg';
+  init: 'content' | 'noise';
+  seed: number;
+  style_blend_weights?: number[];
+  original_colors: boolean;
+  color_match: boolean;
+  scales: number;
+  style_scale: number;
+}
+
+export interface FastParams {
+  model: string;
+  /** Long side of the output; absent: the content's own size. */
+  size?: number;
+  original_colors: boolean;
+}
+
+/** Names of the uploaded files inside the job directory, and the names the client gave them. */
+export interface JobInputs {
+  content: string;
+  styles: string[];
+  contentName?: string;
+  styleNames?: string[];
+}
+
+export interface JobRecord {
+  /** Format version of job.json. */
+  v: 1;
+  id: string;
+  status: JobStatus;
+  mode: JobMode;
+  params: GatysParams | FastParams;
+  inputs: JobInputs;
+  progress: { iter: number; iters: number };
+  loss: LossTerms | null;
+  lossHistory: number[];
+  error?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Iteration of the latest preview.png (not persisted meaningfully across restarts). */
+  previewIter?: number;
+  width?: number;
+  height?: number;
+}
+
+/** What GET /api/jobs/:id returns. */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  mode: JobMode;
+  params: GatysParams | FastParams;
+  inputs: { content?: string; styles?: string[] };
+  progress: { iter: number; iters: number };
+  loss: LossTerms | null;
+  lossHistory?: number[];
+  error?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  width?: number;
+  height?: number;
+  resultUrl?: string;
+  previewUrl?: string;
+  eventsUrl: string;
+}
+
+/** Job ids: lower-case RFC 4122 version-4 UUIDs (122 random bits). */
+export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export const newJobId = (): string => randomUUID();
+export const isJobId = (s: unknown): s is string => typeof s === 'string' && JOB_ID_RE.test(s);
+
+export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobView {
+  const base = `/api/jobs/${job.id}`;
+  const v: JobView = {
+    id: job.id,
+    status: job.status,
+    mode: job.mode,
+    params: job.params,
+    inputs: { content: job.inputs.contentName, styles: job.inputs.styleNames },
+    progress: { ...job.progress },
+    loss: job.loss,
+    error: job.error,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    width: job.width,
+    height: job.height,
+    eventsUrl: `${base}/events`,
+  };
+  if (opts.history !== false) v.lossHistory = [...job.lossHistory];
+  if (job.status === 'done') v.resultUrl = `${base}/result`;
+  if (job.previewIter !== undefined) v.previewUrl = `${base}/preview.png?iter=${job.previewIter}`;
+  for (const k of Object.keys(v) as (keyof JobView)[]) if (v[k] === undefined) delete v[k];
+  return v;
+}
+
+/** One line, at most `max` characters: what the API puts in {error}. */
+export function oneLine(s: string, max = 500): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** Where the server keeps jobs: $STYLELOOM_DATA, else <styleloom cache>/server (~/.cache/styleloom/server). */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.STYLELOOM_DATA || path.join(cacheDir(env), 'server');
+}

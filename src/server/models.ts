@@ -1,0 +1,68 @@
+// What the server can run: the VGG-19 weights (resolved as the CLI does, read header-only for the
+// layer list) and the fast-style networks in a models folder.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StyleloomError } from '../errors.js';
+import { readSafetensors } from '../model/safetensors.js';
+import { VGG19_LAYERS } from '../model/vgg19.js';
+import { resolveWeightsPath } from '../model/weights.js';
+
+/** The repository (package) root: dist/src/server/ -> ../../.. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface VggInfo {
+  path: string;
+  /** Conv layers present in the file, in network order. */
+  layers: string[];
+  preprocess?: string;
+  defaultContentLayers: string[];
+  defaultStyleLayers: string[];
+}
+
+export interface FastModelInfo {
+  name: string;
+  path: string;
+}
+
+/** The weights the server uses (--weights, STYLELOOM_WEIGHTS, the cache), read header-only. */
+export async function describeVgg(weights?: string): Promise<{ vgg: VggInfo | null; error?: string }> {
+  try {
+    const file = path.resolve(resolveWeightsPath({ flag: weights }));
+    const st = await readSafetensors(file, { include: () => false });
+    const layers = VGG19_LAYERS.filter((l) => l.kind === 'conv' && st.entries.has(`features.${l.index}.weight`)).map((l) => l.name);
+    if (layers.length === 0) throw new StyleloomError('E_WEIGHTS', `${file}: has no VGG-19 conv layers`);
+    const has = (n: string) => layers.includes(n);
+    return {
+      vgg: {
+        path: file,
+        layers,
+        preprocess: st.metadata.preprocess,
+        defaultContentLayers: [has('conv4_2') ? 'conv4_2' : 'conv3_2'],
+        defaultStyleLayers: ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'].filter(has),
+      },
+    };
+  } catch (e) {
+    return { vgg: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Where fast models are looked for: the option, STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style beside the repository. */
+export function defaultFastModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.STYLELOOM_FAST_MODELS || path.resolve(PACKAGE_ROOT, '..', 'shared', 'assets', 'fast-style');
+}
+
+export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Sub-folders of `dir` with a manifest.json (not loaded here; loading validates them fully). */
+export async function listFastModels(dir: string | undefined): Promise<FastModelInfo[]> {
+  if (!dir) return [];
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: FastModelInfo[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || !MODEL_NAME_RE.test(e.name)) continue;
+    const p = path.join(dir, e.name);
+    if ((await fs.stat(path.join(p, 'manifest.json')).catch(() => null))?.isFile()) out.push({ name: e.name, path: p });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,247 @@
+// The OpenAPI 3 description of the HTTP service, served at /api/openapi.json. Keep it in step with
+// app.ts: test/server-api.test.ts checks that every route has a path here and the reverse.
+
+const error = { $ref: '#/components/responses/Error' };
+const idParam = { $ref: '#/components/parameters/JobId' };
+
+const num = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'number', description, ...extra });
+const int = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'integer', description, ...extra });
+const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
+const boolField = (description: string) => ({ type: 'string', enum: ['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'], description });
+
+export function openApiDocument(opts: { version: string }) {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'styleloom HTTP service',
+      version: opts.version,
+      description:
+        'Neural style transfer jobs: upload a content image and style image(s) (or pick a fast-style network), follow progress by polling or Server-Sent Events, fetch the result PNG (with provenance metadata). ' +
+        'Errors are JSON {"error": "one line"}. Jobs run one at a time by default (--concurrency), at most --max-queue wait (429 beyond).',
+      license: { name: 'MIT' },
+    },
+    paths: {
+      '/api/health': {
+        get: {
+          summary: 'Liveness and queue state',
+          operationId: 'health',
+          responses: { 200: { description: 'The server is up', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+        },
+      },
+      '/api/models': {
+        get: {
+          summary: 'What the server can run: the VGG-19 weights (path, layers) and the fast-style networks, and its limits',
+          operationId: 'models',
+          responses: { 200: { description: 'Models', content: { 'application/json': { schema: { $ref: '#/components/schemas/Models' } } } } },
+        },
+      },
+      '/api/openapi.json': {
+        get: { summary: 'This document', operationId: 'openapi', responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
+      },
+      '/api/jobs': {
+        get: {
+          summary: 'Recent jobs, newest first (without loss histories)',
+          operationId: 'listJobs',
+          parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } }],
+          responses: {
+            200: {
+              description: 'Jobs',
+              content: { 'application/json': { schema: { type: 'object', required: ['jobs', 'queue'], properties: { jobs: { type: 'array', items: { $ref: '#/components/schemas/Job' } }, queue: { $ref: '#/components/schemas/QueueStats' } } } } },
+            },
+            400: error,
+          },
+        },
+        post: {
+          summary: 'Submit a job',
+          description:
+            'multipart/form-data. Gatys mode (default): one "content" file, one or more "style" files, and optional text fields with the CLI\'s parameters (snake_case). ' +
+            'Fast mode: mode=fast, model=<name from /api/models>, one "content" file, optional size and original_colors. ' +
+            'Images are validated by decoding (PNG, JPEG, WebP, GIF, TIFF, AVIF), whatever their name or MIME type.',
+          operationId: 'createJob',
+          requestBody: { required: true, content: { 'multipart/form-data': { schema: { $ref: '#/components/schemas/JobRequest' } } } },
+          responses: {
+            201: {
+              description: 'Queued',
+              headers: { Location: { schema: { type: 'string' }, description: 'URL of the job' } },
+              content: { 'application/json': { schema: { type: 'object', required: ['id', 'status', 'url'], properties: { id: { type: 'string', format: 'uuid' }, status: { type: 'string' }, url: { type: 'string' }, eventsUrl: { type: 'string' } } } } },
+            },
+            400: error,
+            413: error,
+            415: error,
+            429: error,
+            503: error,
+          },
+        },
+      },
+      '/api/jobs/{id}': {
+        get: {
+          summary: 'A job: status, parameters, progress, latest loss, loss history, timestamps, result URL',
+          operationId: 'getJob',
+          parameters: [idParam],
+          responses: { 200: { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error },
+        },
+        delete: {
+          summary: 'Cancel a queued or running job (a running one stops within one iteration)',
+          operationId: 'cancelJob',
+          parameters: [idParam],
+          responses: { 200: { description: 'The job, now cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error, 409: error },
+        },
+      },
+      '/api/jobs/{id}/events': {
+        get: {
+          summary: 'Server-Sent Events of a job',
+          description:
+            'First a "state" event with the whole job (so a late client starts from the current state), then "progress" per iteration ({iter, iters, loss}), "preview" every few iterations ({iter, url}), ' +
+            '"state" on each status change; the stream ends after the state event whose status is done, failed or cancelled. Comment lines (": ping") keep the connection alive.',
+          operationId: 'jobEvents',
+          parameters: [idParam],
+          responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: error },
+        },
+      },
+      '/api/jobs/{id}/result': {
+        get: {
+          summary: 'The result PNG (with provenance text chunks)',
+          operationId: 'jobResult',
+          parameters: [idParam],
+          responses: { 200: { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, 404: error, 409: error },
+        },
+      },
+      '/api/jobs/{id}/preview.png': {
+        get: {
+          summary: 'The latest preview of a running job',
+          operationId: 'jobPreview',
+          parameters: [idParam, { name: 'iter', in: 'query', required: false, schema: { type: 'integer' }, description: 'ignored (cache buster)' }],
+          responses: { 200: { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, 404: error },
+        },
+      },
+      '/api/samples': {
+        get: {
+          summary: 'Sample images the web page offers as one-click choices (the image files of the server\'s samples folder; empty when it has none)',
+          operationId: 'listSamples',
+          responses: {
+            200: {
+              description: 'Samples, by name',
+              content: { 'application/json': { schema: { type: 'object', required: ['samples'], properties: { samples: { type: 'array', items: { $ref: '#/components/schemas/Sample' } } } } } },
+            },
+          },
+        },
+      },
+      '/api/samples/{name}': {
+        get: {
+          summary: 'One sample image, as stored, or a 192 px square JPEG thumbnail with thumb=1',
+          operationId: 'getSample',
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }, description: 'a name from GET /api/samples (nothing else is served)' },
+            { name: 'thumb', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] } },
+          ],
+          responses: {
+            200: {
+              description: 'The image',
+              content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } }, 'image/webp': { schema: { type: 'string', format: 'binary' } } },
+            },
+            404: error,
+          },
+        },
+      },
+    },
+    components: {
+      parameters: {
+        JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' } },
+      },
+      responses: {
+        Error: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'string', description: 'one line: what is wrong and what to do' } } },
+        Loss: { type: 'object', properties: { content: { type: 'number' }, style: { type: 'number' }, tv: { type: 'number' }, total: { type: 'number' } } },
+        QueueStats: {
+          type: 'object',
+          properties: { queued: { type: 'integer' }, running: { type: 'integer' }, concurrency: { type: 'integer' }, maxQueue: { type: 'integer' }, paused: { type: 'boolean' } },
+        },
+        Health: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' }, version: { type: 'string' }, queue: { $ref: '#/components/schemas/QueueStats' }, uptimeS: { type: 'integer' } } },
+        Models: {
+          type: 'object',
+          properties: {
+            vgg: {
+              type: 'object',
+              description: 'path is null (with error) when the server has no VGG-19 weights: then only mode=fast works',
+              properties: {
+                path: { type: 'string', nullable: true },
+                layers: { type: 'array', items: { type: 'string' } },
+                preprocess: { type: 'string' },
+                defaultContentLayers: { type: 'array', items: { type: 'string' } },
+                defaultStyleLayers: { type: 'array', items: { type: 'string' } },
+                error: { type: 'string' },
+              },
+            },
+            fast: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+            fastModelsDir: { type: 'string' },
+            limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' } } },
+          },
+        },
+        Job: {
+          type: 'object',
+          required: ['id', 'status', 'mode', 'params', 'progress', 'loss', 'createdAt'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            status: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
+            mode: { type: 'string', enum: ['gatys', 'fast'] },
+            params: { type: 'object', description: 'the parameters with defaults filled in (field names as in the request)' },
+            inputs: { type: 'object', properties: { content: { type: 'string' }, styles: { type: 'array', items: { type: 'string' } } }, description: 'the client file names' },
+            progress: { type: 'object', properties: { iter: { type: 'integer' }, iters: { type: 'integer' } } },
+            loss: { allOf: [{ $ref: '#/components/schemas/Loss' }], nullable: true, description: 'latest loss terms' },
+            lossHistory: { type: 'array', items: { type: 'number' }, description: 'total loss before each update (not in the list endpoint)' },
+            error: { type: 'string', description: 'one line, when failed' },
+            createdAt: { type: 'string', format: 'date-time' },
+            startedAt: { type: 'string', format: 'date-time' },
+            finishedAt: { type: 'string', format: 'date-time' },
+            width: { type: 'integer' },
+            height: { type: 'integer' },
+            resultUrl: { type: 'string', description: 'when done' },
+            previewUrl: { type: 'string' },
+            eventsUrl: { type: 'string' },
+          },
+        },
+        Sample: {
+          type: 'object',
+          required: ['name', 'url', 'thumbUrl'],
+          properties: {
+            name: { type: 'string' },
+            url: { type: 'string' },
+            thumbUrl: { type: 'string' },
+            bytes: { type: 'integer' },
+            width: { type: 'integer' },
+            height: { type: 'integer' },
+          },
+        },
+        JobRequest: {
+          type: 'object',
+          required: ['content'],
+          properties: {
+            content: { type: 'string', format: 'binary', description: 'the photo to repaint' },
+            style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode; repeat the field' },
+            mode: str('gatys (default) or fast', { enum: ['gatys', 'fast'] }),
+            model: str('fast mode: a network name from /api/models'),
+            size: int('long side of the output, px (default 512; fast: the input size)', { minimum: 16 }),
+            iters: int('iterations per scale (default 300)', { minimum: 1 }),
+            optimizer: str('lbfgs (default) or adam', { enum: ['lbfgs', 'adam'] }),
+            lr: num('Adam step, grey levels (default 10)', { minimum: 0, exclusiveMinimum: true }),
+            content_weight: num('default 1', { minimum: 0 }),
+            style_weight: num('default 1000', { minimum: 0 }),
+            tv_weight: num('default 1', { minimum: 0 }),
+            content_layers: str('comma-separated VGG-19 conv layers, e.g. conv3_2'),
+            style_layers: str('comma-separated VGG-19 conv layers'),
+            pool: str('max (default) or avg', { enum: ['max', 'avg'] }),
+            init: str('content (default) or noise', { enum: ['content', 'noise'] }),
+            seed: int('seed of the noise init (default 0)', { minimum: 0 }),
+            style_blend_weights: str('comma-separated, one per style (default equal)'),
+            original_colors: boolField("keep the content's colours"),
+            color_match: boolField("match each style's colours to the content's first"),
+            scales: int('coarse-to-fine scales (default 1)', { minimum: 1, maximum: 12 }),
+            style_scale: num('style image size relative to the output (default 1)', { minimum: 0, exclusiveMinimum: true }),
+          },
+        },
+      },
+    },
+  };
+}
