@@ -1,5 +1,7 @@
 // The styleloom library API: stylize() and the types and building blocks under it.
 export { stylize } from './transfer/stylize.js';
+export { readStateFile, writeStateFile, parseState, serializeState, resumeOptions, statePathFor, STATE_VERSION, type ResumeState, type StateReason, type StateOptions } from './transfer/state.js';
+export { renderGrid, gridLayout, cellOrigin, fitToCell, gridProvenance, type GridOptions, type GridHooks, type GridCellEvent, type GridLayout } from './transfer/grid.js';
 export type { StylizeOptions, StylizeHooks, StylizeResult, ProgressEvent, LossTerms, ImageSource } from './transfer/types.js';
 export type { RgbImage } from './image/types.js';
 export { StyleloomError, type ErrorCode } from './errors.js';
@@ -8,3 +10,4 @@ export { downloadWeights } from './model/download.js';
 export { loadVggWeights } from './model/vgg19.js';
 export { fastStylize, fastStylizeBatch, loadFastModel, type FastStylizeOptions, type LoadedFastModel } from './fast/stylize-fast.js';
 export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/checkpoint.js';
+export { createServer, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';

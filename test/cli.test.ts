@@ -168,12 +168,12 @@ describe('styleloom end to end', { concurrency: 2 }, () => {
     assert.ok(toInit < 3 && toInit < toContent / 3, `|out - init| ${toInit.toFixed(2)}, |out - content| ${toContent.toFixed(2)}`);
   });
 
-  test('--save-every 5 --iters 10 writes o_0005.png and the final o.png (no o_0010.png)', async () => {
+  test('--save-every 5 --iters 10 writes o_0005.png, the final o.png (no o_0010.png) and the resumable o.png.state', async () => {
     const dir = tempDir('styleloom-cli-');
     const out = path.join(dir, 'o.png');
     const r = await runCli(['--content', CHELSEA, '--style', STARRY, ...small(out, 32, 10), '--save-every', '5']);
     assertOk(r);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['o.png', 'o_0005.png']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['o.png', 'o.png.state', 'o_0005.png']);
     const snap = await decode(path.join(dir, 'o_0005.png'));
     assert.deepEqual([snap.width, snap.height, snap.channels], [32, longSide(CHELSEA_W, CHELSEA_H, 32).height, 3]);
     const fin = await decode(out);

@@ -12,6 +12,10 @@ import { stylize } from '../transfer/stylize.js';
 import type { StylizeOptions } from '../transfer/types.js';
 import { integer, list, number, numberList } from './parse.js';
 import { addFastCommand } from './fast.js';
+import { addGridCommand } from './grid.js';
+import { resumeFromFlags } from './resume.js';
+import { statePathFor, writeStateFile } from '../transfer/state.js';
+import { addServeCommand } from './serve.js';
 import { byteReporter, iterationReporter } from './progress.js';
 import { VERSION } from '../version.js';
 import { provenanceFor } from '../transfer/provenance.js';
@@ -51,6 +55,8 @@ interface MainFlags {
   styleLayerWeights?: number[];
   noiseRatio: number;
   ema: number;
+  resume?: string;
+  tile?: number;
 }
 
 /** Numbered preview path: out.png -> out_0050.png */
@@ -70,11 +76,13 @@ function checkOutputPath(out: string): void {
   }
 }
 
-async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
-  if (!f.content) throw new StyleloomError('E_USAGE', 'missing --content <file>: the photo to repaint (see styleloom --help)');
-  if (!f.style?.length) throw new StyleloomError('E_USAGE', 'missing --style <file>: at least one style image (see styleloom --help)');
+async function runStylize(f: MainFlags, signal: AbortSignal, cmd?: Command): Promise<void> {
+  const resumed = f.resume && cmd ? await resumeFromFlags(f, (k) => cmd.getOptionValueSource(k) === 'cli', cmd.options.map((o) => o.attributeName())) : undefined;
+  if (resumed) f.out = resumed.out;
+  if (!resumed && !f.content) throw new StyleloomError('E_USAGE', 'missing --content <file>: the photo to repaint (see styleloom --help)');
+  if (!resumed && !f.style?.length) throw new StyleloomError('E_USAGE', 'missing --style <file>: at least one style image (see styleloom --help)');
   checkOutputPath(f.out);
-  const options: StylizeOptions = {
+  const options: StylizeOptions = resumed?.options ?? {
     content: f.content,
     styles: f.style ?? [],
     styleBlendWeights: f.styleBlendWeights,
@@ -102,17 +110,32 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
     styleLayerWeights: f.styleLayerWeights,
     noiseRatio: f.noiseRatio,
     ema: f.ema,
+    tile: f.tile,
     colorMatch: f.colorMatch,
   };
   if (f.printEvery < 0) throw new StyleloomError('E_USAGE', `--print-every must be >= 0, got ${f.printEvery}`);
   const reporter = iterationReporter({ tty: Boolean(process.stderr.isTTY), printEvery: f.printEvery });
   let result;
+  // with --save-every (or --resume), the resumable state goes next to the output: at saves, on Ctrl-C, at the end
+  const statePath = (options.saveEvery ?? 0) > 0 ? statePathFor(f.out) : undefined;
+  let saved: { reason: string; iter: number } | undefined;
   try {
     result = await stylize(options, {
       signal,
       onProgress: (e) => reporter.update(e),
       onSnapshot: (img, iter) => writeImage(snapshotPath(f.out, iter), img),
+      onState: statePath
+        ? async (s) => {
+            await writeStateFile(statePath, s);
+            saved = { reason: s.reason, iter: s.iter };
+          }
+        : undefined,
     });
+  } catch (e) {
+    if (statePath && saved?.reason === 'abort' && isStyleloomError(e) && e.code === 'E_ABORTED') {
+      throw new StyleloomError('E_ABORTED', `cancelled after iteration ${saved.iter}; state saved to ${statePath}: continue with styleloom --resume ${statePath}`);
+    }
+    throw e;
   } finally {
     reporter.stop();
   }
@@ -128,7 +151,7 @@ async function runStylize(f: MainFlags, signal: AbortSignal): Promise<void> {
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stderr.write(
-      `wrote ${f.out} (${summary.width}x${summary.height}) after ${summary.iters} iterations, ${summary.ms_per_iter.toFixed(1)} ms/iter; final loss ${result.loss.total.toExponential(4)}\n`,
+      `wrote ${f.out} (${summary.width}x${summary.height}) after ${summary.iters} iterations, ${summary.ms_per_iter.toFixed(1)} ms/iter; final loss ${result.loss.total.toExponential(4)}${statePath ? `; state ${statePath}` : ''}\n`,
     );
   }
 }
@@ -163,6 +186,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--ema <decay>', 'average the iterate (exponential moving average, e.g. 0.99; 0 = off) to remove high-frequency noise', number, DEFAULTS.ema)
     .option('--seed <n>', 'seed of the noise init (same seed + threads = same bits)', integer, DEFAULTS.seed)
     .option('--weights <file>', 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)')
+    .option('--tile <px>', 'evaluate in tiles of this size to fit large images in memory (same result); 0 = never (default: 768 above 1.5 megapixels)', integer)
     .option('--threads <n>', `CPU threads (default: number of cores, here ${defaultThreads()})`, integer)
     .addOption(new Option('--device <name>', 'execution provider').choices(['cpu', 'cuda']).default(DEFAULTS.device))
     .option('--print-every <n>', 'without a terminal: print a progress line every n iterations (0 = never)', integer, 50)
@@ -171,7 +195,8 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--color-match', "match each style image's colour mean/covariance to the content before transfer")
     .option('--json', 'print one JSON line of results on stdout')
     .option('--no-metadata', 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output')
-    .action(async (flags: MainFlags) => runStylize(flags, signal));
+    .option('--resume <state>', 'continue a run from its state file (<out>.state, written with --save-every); --iters sets the new total')
+    .action(async (flags: MainFlags, cmd: Command) => runStylize(flags, signal, cmd));
 
   program
     .command('info <image>')
@@ -213,6 +238,8 @@ export function buildProgram(signal: AbortSignal): Command {
     cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom --help)\n`) });
   }
   addFastCommand(program, signal);
+  addGridCommand(program, signal);
+  addServeCommand(program, signal);
   return program;
 }
 

@@ -109,6 +109,8 @@ function diffs(x: Arr, axis: 2 | 3): { d: Float64Array; rows: number; h: number;
 // ---------- the ops ----------
 
 export type OpName =
+  | 'Dot'
+  | 'ScaleBy'
   | 'Conv' | 'Relu' | 'ReluGrad' | 'MaxPool2' | 'MaxUnpool2' | 'AvgPool2' | 'AvgPool2Grad'
   | 'Gram' | 'GramGrad' | 'Mse' | 'MseGrad' | 'Tv' | 'TvGrad' | 'Scale' | 'Add'
   // feed-forward (fast) style networks
@@ -182,8 +184,11 @@ export const OPS: Record<OpName, OpDef> = {
       return [map2(gy, y, (d, v) => (v > 0 ? d : 0))];
     },
     onnx(e, _n, [gy, y], outs) {
+      // dy * float(y > 0): cheaper in onnxruntime than Where(y > 0, dy, 0) (kernel time of the
+      // ReLU-backward ops at 512 px roughly 180 vs 300 ms-equivalents in one profile).
       const [mask] = e.node('Greater', [y, e.float([0])]);
-      e.node('Where', [mask, gy, e.float([0])], {}, outs);
+      const [m] = e.node('Cast', [mask], { to: 1 });
+      e.node('Mul', [gy, m], {}, outs);
     },
   },
 
@@ -901,6 +906,43 @@ export const OPS: Record<OpName, OpDef> = {
     },
     onnx(e, node, ins, outs) {
       e.node('SpaceToDepth', ins, { blocksize: num(node.attrs, 'block') }, outs);
+    },
+  },
+
+  /** Σ a·b as a scalar; b is a given (constant or input) tensor with no gradient. */
+  Dot: {
+    infer([a, b]) {
+      expectSame('Dot', a, b);
+      return [f32([])];
+    },
+    backward(g, node, [gy]) {
+      const [a, b] = node.inputs;
+      if (!gy) return [null, null];
+      return [g.add1('ScaleBy', [b, gy], {}, `${node.outputs[0].name}_d`), null];
+    },
+    evaluate([a, b]) {
+      let s = 0;
+      for (let k = 0; k < a.data.length; k++) s += a.data[k] * b.data[k];
+      return [{ data: Float64Array.of(s), shape: [] }];
+    },
+    onnx(e, _n, [a, b], outs) {
+      const [m] = e.node('Mul', [a, b]);
+      e.node('ReduceSum', [m], { keepdims: 0 }, outs);
+    },
+  },
+
+  /** x · s for a runtime scalar s (shape []). */
+  ScaleBy: {
+    infer([x, s]) {
+      if (s.shape.length !== 0) throw new StyleloomError('E_INTERNAL', `ScaleBy: ${s.name} is not a scalar`);
+      return [f32(x.shape)];
+    },
+    evaluate([x, s]) {
+      const k = s.data[0];
+      return [{ data: x.data.map((v) => v * k), shape: x.shape }];
+    },
+    onnx(e, _n, ins, outs) {
+      e.node('Mul', ins, {}, outs);
     },
   },
 };

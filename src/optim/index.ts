@@ -11,6 +11,8 @@ export { Lbfgs, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
 export interface CreateOptimizerOptions {
   /** Adam's step size (default 10, Caffe units). Validated for both kinds but not used by L-BFGS. */
   lr?: number;
+  /** L-BFGS history pairs (default 100, torch's). */
+  historySize?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export function createOptimizer(kind: OptimizerKind, opts: CreateOptimizerOption
     case 'adam':
       return new Adam({ lr: lr ?? 10 });
     case 'lbfgs':
-      return new Lbfgs({ lr: 1, historySize: 100 });
+      return new Lbfgs({ lr: 1, historySize: opts.historySize ?? 100 });
     default:
       throw usage(`unknown optimizer ${JSON.stringify(kind as unknown)}; use 'lbfgs' or 'adam'`);
   }

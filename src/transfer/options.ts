@@ -27,8 +27,8 @@ export const DEFAULTS = {
 export const MAX_SIZE = 8192;
 export const MAX_ITERS = 1_000_000;
 
-export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights' | 'minSize' | 'scaleIters' | 'styleLayerWeights'>> &
-  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'minSize' | 'scaleIters' | 'styleLayerWeights'> & { styleBlendWeights: number[] };
+export type ResolvedOptions = Required<Omit<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'styleBlendWeights' | 'minSize' | 'scaleIters' | 'styleLayerWeights' | 'tile' | 'resume'>> &
+  Pick<StylizeOptions, 'contentLayers' | 'styleLayers' | 'weights' | 'threads' | 'minSize' | 'scaleIters' | 'styleLayerWeights' | 'tile'> & { styleBlendWeights: number[] };
 
 const bad = (msg: string) => new StyleloomError('E_USAGE', msg);
 
@@ -88,6 +88,7 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
     styleLayerWeights: o.styleLayerWeights?.map((w, k) => nonNegative(`--style-layer-weights (entry ${k + 1})`, w, 1)),
     noiseRatio: nonNegative('--noise-ratio', o.noiseRatio, DEFAULTS.noiseRatio),
     ema: nonNegative('--ema', o.ema, DEFAULTS.ema),
+    tile: o.tile === undefined ? undefined : int('--tile', o.tile, 0, 0, MAX_SIZE),
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
     weights: o.weights,

@@ -14,17 +14,17 @@ export const PROVENANCE_KEYS = {
   styleSha256: 'styleloom:style-sha256',
 } as const;
 
-async function sha256Of(src: ImageSource): Promise<string> {
+export async function sha256Of(src: ImageSource): Promise<string> {
   const h = createHash('sha256');
   h.update(typeof src === 'string' ? await readFile(src) : src.data);
   return h.digest('hex');
 }
 
-const label = (src: ImageSource) => (typeof src === 'string' ? path.basename(src) : `<${src.width}x${src.height} pixels>`);
+export const label = (src: ImageSource) => (typeof src === 'string' ? path.basename(src) : `<${src.width}x${src.height} pixels>`);
 
 /** Text metadata for the output file (PNG tEXt chunks, or EXIF ImageDescription JSON for JPEG/WebP). */
 export async function provenanceFor(options: StylizeOptions, result: StylizeResult): Promise<Record<string, string>> {
-  const { content, styles, weights, ...rest } = options;
+  const { content, styles, weights, resume, ...rest } = options;
   const params = {
     ...rest,
     init: typeof rest.init === 'object' ? label(rest.init) : rest.init,
@@ -37,6 +37,7 @@ export async function provenanceFor(options: StylizeOptions, result: StylizeResu
     width: result.image.width,
     height: result.image.height,
     finalLoss: result.loss,
+    resumedAtIteration: resume?.iter,
   };
   return {
     [PROVENANCE_KEYS.software]: `styleloom ${VERSION}`,

@@ -5,16 +5,20 @@ import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
-import { buildLossGraph, TERM_NAMES, type LossGraph } from '../loss/gatys.js';
+import { buildLossGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
+import { poolsBefore } from '../loss/tiled.js';
+import { TiledEvaluator } from './tiled.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
 import { resolveWeightsPath } from '../model/weights.js';
 import { createOptimizer } from '../optim/index.js';
-import { createRunner, type FloatTensor, type Runner } from '../runtime/session.js';
+import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/session.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
+import { checkResume, stateOptionsOf, STATE_VERSION, type OptimizerState, type ResumeState, type StateReason } from './state.js';
+import { VERSION } from '../version.js';
 import { computeTargets } from './targets.js';
 import type { LossTerms, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
 
@@ -37,15 +41,55 @@ async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Floa
   return toCaffe(await loadAtSize(o.init, content.width, content.height));
 }
 
-/** Evaluates the loss graph at x: the weighted terms and the gradient. */
-async function evaluateLoss(runner: Runner, lg: LossGraph, x: Float32Array, feeds: Record<string, FloatTensor>, dims: number[]) {
-  const out = await runner.run({ ...feeds, [lg.image]: { data: x, dims } });
-  const loss: LossTerms = { content: 0, style: 0, tv: 0, total: out[lg.total][0] };
-  for (const t of TERM_NAMES) {
-    const name = lg.terms[t];
-    if (name) loss[t] = out[name][0];
+/** Loss terms and gradient at an image; one graph, or tiles for large images. */
+interface LossEvaluator {
+  evaluate(x: Float32Array): Promise<{ loss: LossTerms; grad: Float32Array }>;
+  release(): Promise<void>;
+}
+
+/** Images with more pixels than this are evaluated in tiles unless `tile` says otherwise. */
+export const AUTO_TILE_PIXELS = 1_500_000;
+export const AUTO_TILE_SIZE = 768;
+
+/** L-BFGS history pairs: torch's 100, fewer when 100 pairs of this image would exceed ~4 GB. */
+export function lbfgsHistoryFor(n: number): number {
+  return Math.max(5, Math.min(100, Math.floor(4e9 / (8 * n))));
+}
+
+type TensorImage = { data: Float32Array; width: number; height: number };
+
+async function createEvaluator(
+  spec: LossSpec,
+  content: TensorImage,
+  styles: TensorImage[],
+  o: ResolvedOptions,
+  session: SessionOptions,
+  layers: { content: string[]; style: string[] },
+): Promise<LossEvaluator> {
+  const { width, height } = content;
+  const tile = o.tile ?? (width * height > AUTO_TILE_PIXELS ? AUTO_TILE_SIZE : 0);
+  if (tile > 0) {
+    return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights, poolsBefore);
   }
-  return { loss, grad: out[lg.grad] };
+  const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
+  const lg = buildLossGraph(spec, height, width);
+  const feeds: Record<string, FloatTensor> = {};
+  for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
+  for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
+  const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
+  const dims = [1, 3, height, width];
+  return {
+    async evaluate(x) {
+      const out = await runner.run({ ...feeds, [lg.image]: { data: x, dims } });
+      const loss: LossTerms = { content: 0, style: 0, tv: 0, total: out[lg.total][0] };
+      for (const t of TERM_NAMES) {
+        const name = lg.terms[t];
+        if (name) loss[t] = out[name][0];
+      }
+      return { loss, grad: out[lg.grad] };
+    },
+    release: () => runner.release(),
+  };
 }
 
 function checkFinite(loss: LossTerms, iter: number, o: ResolvedOptions): void {
@@ -82,7 +126,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const o = resolveOptions(options);
   const { signal } = hooks;
   checkAborted(signal);
-  const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
+  const weightsPath = resolveWeightsPath({ flag: o.weights });
+  const weights = await loadVggWeights(weightsPath);
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
   if (o.styleLayerWeights && o.styleLayerWeights.length !== layers.style.length) {
     throw new StyleloomError('E_USAGE', `--style-layer-weights has ${o.styleLayerWeights.length} entries for ${layers.style.length} style layers (${layers.style.join(',')}); give one per layer`);
@@ -94,36 +139,54 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const spec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool, styleLayerWeights: o.styleLayerWeights };
   const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
   const t0 = performance.now();
-  let done = 0;
+  const resume = options.resume ? checkResume(options.resume, o, sizes, itersPerScale) : undefined;
+  let done = resume?.iter ?? 0;
   let prev: { x: Float32Array; width: number; height: number } | null = null;
-  const history: number[] = [];
-  for (let si = 0; si < sizes.length; si++) {
+  const history: number[] = resume ? resume.lossHistory.slice() : [];
+  // the resumable state of the loop, once there is one: handed to onState at saves, on cancellation, at the end
+  const stateOptions = stateOptionsOf(o, weightsPath);
+  let capture: ((reason: StateReason) => ResumeState) | null = null;
+  const emitState = async (reason: StateReason) => {
+    if (capture && hooks.onState) await hooks.onState(capture(reason));
+  };
+  const stopIfAborted = async () => {
+    if (signal?.aborted) await emitState('abort');
+    checkAborted(signal);
+  };
+  for (let si = resume?.scale ?? 0; si < sizes.length; si++) {
     const content = await loadAtLongSide(o.content, sizes[si]);
     const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
     const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
-    checkAborted(signal);
+    await stopIfAborted();
     const { width, height } = content;
-    const targets = await computeTargets(weights, asTensor(content), styles.map(asTensor), o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
-    const lg = buildLossGraph(spec, height, width);
-    const feeds: Record<string, FloatTensor> = {};
-    for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
-    for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
-    const x: Float32Array = prev ? await upscale(prev, width, height) : await initialImage(o, content);
+    if (resume && si === resume.scale && (resume.width !== width || resume.height !== height)) {
+      throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
+    }
+    const evaluator = await createEvaluator(spec, asTensor(content), styles.map(asTensor), o, session, layers);
+    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content);
     const finish = (v: Float32Array) => {
       const img = fromCaffe(v, width, height);
       return o.originalColors ? preserveColors(img, content) : img;
     };
-    const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
     try {
-      const dims = [1, 3, height, width];
-      const optimizer = createOptimizer(o.optimizer, { lr: o.lr });
+      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) });
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
-      for (let k = 0; k < itersPerScale[si]; k++) {
-        checkAborted(signal);
+      let atScale = 0;
+      if (resume && si === resume.scale) {
+        optimizer.setState(resume.optimizer);
+        if (resume.ema) ema?.setState(resume.ema);
+        atScale = resume.scaleIter;
+      }
+      capture = (reason) => ({
+        version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, sizes, itersPerScale, scale: si, scaleIter: atScale,
+        iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(),
+      });
+      for (let k = atScale; k < itersPerScale[si]; k++) {
+        await stopIfAborted();
         const t = performance.now();
-        const { loss, grad } = await evaluateLoss(runner, lg, x, feeds, dims);
+        const { loss, grad } = await evaluator.evaluate(x);
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
         optimizer.step(x, loss.total, grad);
@@ -131,17 +194,20 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         const ms = performance.now() - t;
         times.push(ms);
         done += 1;
+        atScale += 1;
         hooks.onProgress?.({ iter: done, iters: totalIters, loss, ms, elapsedMs: performance.now() - t0, scale: si, scales: sizes.length, width, height });
-        if (o.saveEvery > 0 && done % o.saveEvery === 0 && done < totalIters && hooks.onSnapshot) {
-          await hooks.onSnapshot(finish(current()), done);
+        if (o.saveEvery > 0 && done % o.saveEvery === 0 && done < totalIters) {
+          if (hooks.onSnapshot) await hooks.onSnapshot(finish(current()), done);
+          await emitState('save');
         }
       }
-      checkAborted(signal);
+      await stopIfAborted();
       const out = current();
-      const { loss } = await evaluateLoss(runner, lg, out, feeds, dims);
+      const { loss } = await evaluator.evaluate(out);
       checkFinite(loss, done + 1, o);
       prev = { x: out, width, height };
       if (si === sizes.length - 1) {
+        await emitState('end');
         return {
           image: finish(out),
           lossHistory: history,
@@ -154,7 +220,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         };
       }
     } finally {
-      await runner.release();
+      await evaluator.release();
     }
   }
   throw new StyleloomError('E_INTERNAL', 'no scale was run');
@@ -177,6 +243,15 @@ class IterateAverage {
     const w = this.weight || 1;
     for (let k = 0; k < out.length; k++) out[k] = this.acc[k] / w;
     return out;
+  }
+  /** The live accumulator and weight (for a resumable state). */
+  getState(): { weight: number; acc: Float32Array } {
+    return { weight: this.weight, acc: this.acc };
+  }
+  setState(s: { weight: number; acc: Float32Array }): void {
+    if (s.acc.length !== this.acc.length) throw new StyleloomError('E_INPUT', `cannot resume: the state's average has ${s.acc.length} values for an image of ${this.acc.length}`);
+    this.acc.set(s.acc);
+    this.weight = s.weight;
   }
 }
 

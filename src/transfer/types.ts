@@ -1,5 +1,6 @@
 // Options, progress events and results of the library API `stylize()`; the CLI and server map to these.
 import type { RgbImage } from '../image/types.js';
+import type { ResumeState } from './state.js';
 
 export type PoolKind = 'max' | 'avg';
 export type OptimizerKind = 'lbfgs' | 'adam';
@@ -51,12 +52,20 @@ export interface StylizeOptions {
   noiseRatio?: number;
   /** Exponential moving average of the iterate, decay in [0, 1) (0 = off, e.g. 0.99): the averaged image is returned, with less high-frequency noise. */
   ema?: number;
+  /** Evaluate in tiles of this core size (px) so that large images fit in memory; 0 = never; default: tiles of 768 px above 1.5 megapixels. The result equals the untiled one. */
+  tile?: number;
   /** Keep the content's colours: the output's luminance with the content's chroma (default false). */
   originalColors?: boolean;
   /** Move each style image's colour mean/covariance to the content's before transfer (default false). */
   colorMatch?: boolean;
-  /** Call onSnapshot every N iterations (0 = never). */
+  /** Call onSnapshot (and onState) every N iterations (0 = never). */
   saveEvery?: number;
+  /**
+   * Continue a run from its state (readStateFile, or what onState gave): restores the image, the
+   * optimiser, the scale and the iteration counter. The other options must be the run's own
+   * (resumeOptions(state, { iters }) builds them); `iters`/`scaleIters` may grow.
+   */
+  resume?: ResumeState;
 }
 
 export interface LossTerms {
@@ -86,6 +95,12 @@ export interface StylizeHooks {
   onProgress?: (e: ProgressEvent) => void;
   /** Called every `saveEvery` iterations with the current image. */
   onSnapshot?: (image: RgbImage, iter: number) => void | Promise<void>;
+  /**
+   * Called with the resumable state at every save (`saveEvery`), when the run is cancelled through
+   * `signal` (before it rejects with E_ABORTED) and at the end. The arrays are the loop's live buffers:
+   * serialise (writeStateFile) or copy them before the returned promise settles.
+   */
+  onState?: (state: ResumeState) => void | Promise<void>;
   signal?: AbortSignal;
 }
 

@@ -40,15 +40,18 @@ export function outputErrorMessage(path: string, err: unknown): string {
   }
 }
 
-/** Write `data` to `path` atomically; on failure the temp file is removed and E_OUTPUT is thrown. */
-export async function writeFileAtomic(path: string, data: Buffer | Uint8Array): Promise<void> {
+/**
+ * Write `data` (or its chunks, back to back, without concatenating them) to `path` atomically; on
+ * failure the temp file is removed and E_OUTPUT is thrown.
+ */
+export async function writeFileAtomic(path: string, data: Buffer | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const tmp = tempPathFor(path);
   let fh: FileHandle | undefined;
   let created = false;
   try {
     fh = await open(tmp, 'wx', 0o666);
     created = true;
-    await fh.writeFile(data);
+    for (const chunk of Array.isArray(data) ? data : [data]) await fh.writeFile(chunk);
     await fh.sync();
     await fh.close();
     fh = undefined;
