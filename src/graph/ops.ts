@@ -43,36 +43,6 @@ const size = (s: Shape) => s.reduce((p, d) => p * d, 1);
 
 // ---------- float64 kernels shared by evaluate() ----------
 
-function conv2d(x: Arr, w: Arr, b: Arr | undefined, pad: number): Arr {
-  const [n, ci, h, wd] = x.shape;
-  const [co, ci2, kh, kw] = w.shape;
-  if (ci !== ci2) throw new StyleloomError('E_INTERNAL', `conv: ${ci} input channels, weight has ${ci2}`);
-  const oh = h + 2 * pad - kh + 1;
-  const ow = wd + 2 * pad - kw + 1;
-  const out = new Float64Array(n * co * oh * ow);
-  for (let b0 = 0; b0 < n; b0++)
-    for (let o = 0; o < co; o++) {
-      const base = (b0 * co + o) * oh * ow;
-      const bias = b ? b.data[o] : 0;
-      for (let k = 0; k < oh * ow; k++) out[base + k] = bias;
-      for (let c = 0; c < ci; c++)
-        for (let u = 0; u < kh; u++)
-          for (let v = 0; v < kw; v++) {
-            const wv = w.data[((o * ci + c) * kh + u) * kw + v];
-            for (let i = 0; i < oh; i++) {
-              const yi = i + u - pad;
-              if (yi < 0 || yi >= h) continue;
-              const xrow = ((b0 * ci + c) * h + yi) * wd;
-              for (let j = 0; j < ow; j++) {
-                const xj = j + v - pad;
-                if (xj >= 0 && xj < wd) out[base + i * ow + j] += wv * x.data[xrow + xj];
-              }
-            }
-          }
-    }
-  return { data: out, shape: [n, co, oh, ow] };
-}
-
 /** W'[ci, co, kh-1-u, kw-1-v] = W[co, ci, u, v]: the weight whose convolution is conv's data gradient. */
 export function flipTransposeWeight(w: Float32Array, shape: Shape): Float32Array {
   const [co, ci, kh, kw] = shape;
@@ -150,7 +120,7 @@ export const OPS: Record<OpName, OpDef> = {
       return [g.conv(gy, wt, null, pad, `${node.outputs[0].name}_dx`), null, null];
     },
     evaluate([x, w, b], a) {
-      return [isPlainConv(a) ? conv2d(x, w, b, num(a, 'pad')) : conv2dGeneral(x, w, b, convPads(a), convStride(a))];
+      return [conv2dGeneral(x, w, b, convPads(a), convStride(a))];
     },
     onnx(e, node, ins, outs) {
       const [, w] = node.inputs;
@@ -968,7 +938,7 @@ function outPadAttr(a: Attrs): number[] {
   return Array.isArray(a.outPad) ? [...a.outPad] : [0, 0];
 }
 
-/** The original Conv: stride 1 and one symmetric `pad` (its float64 kernel and flipped-weight backward apply). */
+/** The original Conv: stride 1 and one symmetric `pad` (its flipped-weight backward applies). */
 function isPlainConv(a: Attrs): boolean {
   return convStride(a) === 1 && a.pads === undefined;
 }

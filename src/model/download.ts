@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StyleloomError } from '../errors.js';
+import { syncDirectory } from '../util/atomic.js';
 import { readSafetensors } from './safetensors.js';
 import { cachedWeightsPath } from './weights.js';
 
@@ -286,22 +287,10 @@ export async function downloadWeights(opts: DownloadOptions = {}): Promise<Downl
   }
   try {
     await rename(part, dest);
-    await syncDir(dirname(dest));
+    await syncDirectory(dirname(dest));
   } catch (e) {
     throw new StyleloomError('E_OUTPUT', `cannot move ${part} to ${dest} (${describe(e)}); check the permissions of ${dirname(dest)}`, { cause: e });
   }
   return { path: dest, sha256: got, bytes };
 }
 
-/** Makes the rename durable (best effort: not every platform can open a directory). */
-async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // ignore
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}

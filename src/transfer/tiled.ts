@@ -3,11 +3,11 @@
 // result equals the untiled loss and gradient up to float32 round-off; total variation runs globally.
 import { StyleloomError } from '../errors.js';
 import { toOnnx } from '../graph/onnx-export.js';
-import type { VggWeights } from '../model/vgg19.js';
+import type { LossSpec } from '../loss/gatys.js';
 import { buildTileGradGraph, buildTileStatsGraph, haloFor, type TileMargins } from '../loss/tiled.js';
 import { createRunner, type Runner, type SessionOptions } from '../runtime/session.js';
 import type { Graph } from '../graph/ir.js';
-import type { LossTerms, PoolKind } from './types.js';
+import type { LossTerms } from './types.js';
 
 export interface Tile {
   /** Extended region (core + halo) in image pixels: rows [y0, y1), columns [x0, x1). */
@@ -94,15 +94,7 @@ export function tvLossAndGrad(x: Float32Array, h: number, w: number, weight: num
   return (weight * s) / (h * w);
 }
 
-export interface TiledSpec {
-  weights: VggWeights;
-  contentLayers: string[];
-  styleLayers: string[];
-  contentWeight: number;
-  styleWeight: number;
-  tvWeight: number;
-  pool: PoolKind;
-  styleLayerWeights?: number[];
+export interface TiledSpec extends LossSpec {
   /** Core tile size, px. */
   tile: number;
   session: SessionOptions;

@@ -66,7 +66,7 @@ export async function writeFileAtomic(path: string, data: Buffer | Uint8Array | 
 }
 
 /** Best effort: fsync the directory so the rename itself survives a crash (not possible everywhere). */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(dir, 'r');
