@@ -53,7 +53,7 @@ function controlledRunner() {
   return { run, waiting, started, maxActive: () => maxActive };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -45,7 +45,7 @@ export async function postJob(app: FastifyInstance, parts: Part[]) {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls GET /api/jobs/:id until `done(job)` (default: a final status), at most `timeoutMs`. */
-export async function waitFor(app: FastifyInstance, id: string, done: (job: any) => boolean = (j) => ['done', 'failed', 'cancelled'].includes(j.status), timeoutMs = 20_000): Promise<any> {
+export async function waitFor(app: FastifyInstance, id: string, done: (job: any) => boolean = (j) => ['done', 'failed', 'cancelled'].includes(j.status), timeoutMs = 60_000): Promise<any> {
   const t0 = Date.now();
   for (;;) {
     const r = await app.inject({ url: `/api/jobs/${id}` });
