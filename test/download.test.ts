@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StyleloomError } from '../src/errors.js';
 import { downloadWeights, sha256FromEtag } from '../src/model/download.js';
+import { isErr } from './helpers/errors.js';
 import { buildSafetensors, convTensors } from './helpers/model-safetensors.js';
 
 const FILE = buildSafetensors(convTensors(0, 4, 3), { preprocess: 'caffe-bgr' });
@@ -89,16 +89,6 @@ after(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-function isErr(code: string, re: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof StyleloomError, `expected StyleloomError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  };
-}
 
 test('downloads, verifies and moves the file into place (creating the cache dir)', async () => {
   const dest = freshDest();

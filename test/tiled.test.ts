@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadVggWeights } from '../src/model/vgg19.js';
 import { buildLossGraph } from '../src/loss/gatys.js';
-import { haloFor, poolsBefore } from '../src/loss/tiled.js';
+import { haloFor } from '../src/loss/tiled.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
 import { createRunner } from '../src/runtime/session.js';
 import { computeTargets } from '../src/transfer/targets.js';
@@ -61,7 +61,6 @@ for (const pool of ['max', 'avg'] as const) {
       content,
       styles,
       blend,
-      poolsBefore,
     );
     assert.ok(ev.tileCount >= 12, `${ev.tileCount} tiles`);
     const { loss, grad } = await ev.evaluate(x);

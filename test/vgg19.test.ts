@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StyleloomError } from '../src/errors.js';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { VGG19_LAYERS, layersNeeded, loadVggWeights, resolveLayers } from '../src/model/vgg19.js';
 import { resolveWeightsPath } from '../src/model/weights.js';
+import { isErr } from './helpers/errors.js';
 import { buildSafetensors, convTensors, type FixtureTensor } from './helpers/model-safetensors.js';
 
 const TINY = '/work/shared/fixtures/tiny/weights.safetensors';
@@ -23,16 +23,6 @@ function file(tensors: FixtureTensor[], metadata?: Record<string, string>): stri
 }
 
 const CAFFE = { preprocess: 'caffe-bgr' };
-
-function isErr(code: string, re: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof StyleloomError, `expected StyleloomError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  };
-}
 
 test('VGG19_LAYERS: torchvision indices in order, channels chain', () => {
   assert.equal(VGG19_LAYERS.length, 21);

@@ -6,7 +6,6 @@ import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
 import { buildLossGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
-import { poolsBefore } from '../loss/tiled.js';
 import { TiledEvaluator } from './tiled.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
@@ -69,7 +68,7 @@ async function createEvaluator(
   const { width, height } = content;
   const tile = o.tile ?? (width * height > AUTO_TILE_PIXELS ? AUTO_TILE_SIZE : 0);
   if (tile > 0) {
-    return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights, poolsBefore);
+    return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights);
   }
   const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
   const lg = buildLossGraph(spec, height, width);
@@ -203,10 +202,12 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       }
       await stopIfAborted();
       const out = current();
-      const { loss } = await evaluator.evaluate(out);
-      checkFinite(loss, done + 1, o);
       prev = { x: out, width, height };
       if (si === sizes.length - 1) {
+        // Re-scored only at the last scale; a non-finite image at an earlier one is caught by the
+        // next scale's first evaluation (same iteration number).
+        const { loss } = await evaluator.evaluate(out);
+        checkFinite(loss, done + 1, o);
         await emitState('end');
         return {
           image: finish(out),

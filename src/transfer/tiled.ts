@@ -4,7 +4,7 @@
 import { StyleloomError } from '../errors.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import type { LossSpec } from '../loss/gatys.js';
-import { buildTileGradGraph, buildTileStatsGraph, haloFor, type TileMargins } from '../loss/tiled.js';
+import { buildTileGradGraph, buildTileStatsGraph, haloFor, poolsBefore, type TileMargins } from '../loss/tiled.js';
 import { createRunner, type Runner, type SessionOptions } from '../runtime/session.js';
 import type { Graph } from '../graph/ir.js';
 import type { LossTerms } from './types.js';
@@ -130,6 +130,12 @@ class SessionCache {
 
 const geomKey = (t: Tile) => `${t.y1 - t.y0}x${t.x1 - t.x0}:${t.margins.top},${t.margins.left},${t.margins.bottom},${t.margins.right}`;
 
+/** The tiles of an h x w image for this spec's layers and tile size. */
+function tilesFor(spec: TiledSpec, h: number, w: number): Tile[] {
+  const { halo, align } = haloFor([...spec.contentLayers, ...spec.styleLayers]);
+  return planTiles(h, w, spec.tile, halo, align);
+}
+
 /** Unnormalised Gram sums (and content core features per tile) of an image, tile by tile. */
 async function tiledStats(
   spec: TiledSpec,
@@ -137,11 +143,10 @@ async function tiledStats(
   image: Float32Array,
   h: number,
   w: number,
+  tiles: Tile[],
   contentLayers: string[],
   styleLayers: string[],
 ): Promise<{ sums: Map<string, Float64Array>; numel: Map<string, number>; cores: Map<string, { data: Float32Array; dims: readonly number[] }>[] }> {
-  const { halo, align } = haloFor([...spec.contentLayers, ...spec.styleLayers]);
-  const tiles = planTiles(h, w, spec.tile, halo, align);
   const sums = new Map<string, Float64Array>();
   const numel = new Map<string, number>();
   const cores: Map<string, { data: Float32Array; dims: readonly number[] }>[] = [];
@@ -169,21 +174,21 @@ async function tiledStats(
   return { sums, numel, cores };
 }
 
-/** Channels C and N = C·H_l·W_l of the whole image at each style layer, from the Gram sums' sizes and pixel counts. */
-function gramNorms(sums: Map<string, Float64Array>, pixelsAt: (l: string) => number): Map<string, { c: number; n: number }> {
+/** Channels C and N = C·H_l·W_l of an h x w image at each layer of a map of C x C Grams. */
+function gramNorms(grams: Map<string, Float64Array>, h: number, w: number): Map<string, { c: number; n: number }> {
   const out = new Map<string, { c: number; n: number }>();
-  for (const [l, s] of sums) {
-    const c = Math.round(Math.sqrt(s.length));
-    out.set(l, { c, n: c * pixelsAt(l) });
+  for (const [l, g] of grams) {
+    const c = Math.round(Math.sqrt(g.length));
+    out.set(l, { c, n: c * featurePixels(l, h, w) });
   }
   return out;
 }
 
 /** Feature-map pixels at a layer for an h x w image (floor pooling). */
-export function featurePixels(layer: string, h: number, w: number, poolsBeforeLayer: (l: string) => number): number {
+export function featurePixels(layer: string, h: number, w: number): number {
   let fh = h;
   let fw = w;
-  for (let p = 0; p < poolsBeforeLayer(layer); p++) {
+  for (let p = 0; p < poolsBefore(layer); p++) {
     fh = Math.floor(fh / 2);
     fw = Math.floor(fw / 2);
   }
@@ -209,20 +214,20 @@ export class TiledEvaluator {
     content: { data: Float32Array; height: number; width: number },
     styles: { data: Float32Array; height: number; width: number }[],
     blend: number[],
-    poolsBeforeLayer: (l: string) => number,
   ): Promise<TiledEvaluator> {
     const cache = new SessionCache(spec.session);
     const { height: h, width: w } = content;
     const cl = spec.contentWeight ? spec.contentLayers : [];
     const sl = spec.styleWeight ? spec.styleLayers : [];
-    const c = await tiledStats(spec, cache, content.data, h, w, cl, []);
+    const tiles = tilesFor(spec, h, w);
+    const c = await tiledStats(spec, cache, content.data, h, w, tiles, cl, []);
     const styleTargets = new Map<string, Float64Array>();
     const total = blend.reduce((a, b) => a + b, 0);
     for (let k = 0; k < styles.length; k++) {
       if (blend[k] === 0 || sl.length === 0) continue;
       const s = styles[k];
-      const st = await tiledStats(spec, cache, s.data, s.height, s.width, [], sl);
-      const norms = gramNorms(st.sums, (l) => featurePixels(l, s.height, s.width, poolsBeforeLayer));
+      const st = await tiledStats(spec, cache, s.data, s.height, s.width, tilesFor(spec, s.height, s.width), [], sl);
+      const norms = gramNorms(st.sums, s.height, s.width);
       for (const [l, sum] of st.sums) {
         let acc = styleTargets.get(l);
         if (!acc) styleTargets.set(l, (acc = new Float64Array(sum.length)));
@@ -230,14 +235,7 @@ export class TiledEvaluator {
         for (let i = 0; i < sum.length; i++) acc[i] += f * sum[i];
       }
     }
-    const { halo, align } = haloFor([...spec.contentLayers, ...spec.styleLayers]);
-    const tiles = planTiles(h, w, spec.tile, halo, align);
-    const norms = new Map<string, { c: number; n: number }>();
-    for (const l of sl) {
-      const cc = Math.round(Math.sqrt(styleTargets.get(l)!.length));
-      norms.set(l, { c: cc, n: cc * featurePixels(l, h, w, poolsBeforeLayer) });
-    }
-    return new TiledEvaluator(spec, cache, h, w, tiles, c.cores, c.numel, styleTargets, norms);
+    return new TiledEvaluator(spec, cache, h, w, tiles, c.cores, c.numel, styleTargets, gramNorms(styleTargets, h, w));
   }
 
   get tileCount(): number {
@@ -252,7 +250,7 @@ export class TiledEvaluator {
     let style = 0;
     const dS = new Map<string, Float32Array>();
     if (sl.length > 0) {
-      const { sums } = await tiledStats(spec, this.cache, x, h, w, [], sl);
+      const { sums } = await tiledStats(spec, this.cache, x, h, w, this.tiles, [], sl);
       const lw = spec.styleLayerWeights;
       const lwSum = lw ? lw.reduce((a, b) => a + b, 0) : 0;
       sl.forEach((l, k) => {
