@@ -8,7 +8,7 @@ import { rgbToYcbcr, ycbcrToRgb } from '../image/color.js';
 import { readImage, resizeLongSide } from '../image/io.js';
 import type { RgbImage } from '../image/types.js';
 import { createRunner, defaultThreads, type Runner } from '../runtime/session.js';
-import type { DeviceKind } from '../transfer/types.js';
+import type { DeviceKind } from '../runtime/device.js';
 import { loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
 import { buildFastGraph, FAST_MIN_SIDE } from './network.js';
 

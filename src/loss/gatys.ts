@@ -3,7 +3,7 @@
 import { Graph, type Value } from '../graph/ir.js';
 import { gradients } from '../graph/autodiff.js';
 import type { VggWeights } from '../model/vgg19.js';
-import type { PoolKind } from '../transfer/types.js';
+import type { PoolKind } from './types.js';
 import { buildVggFeatures } from './vgg-graph.js';
 
 export interface LossSpec {

@@ -5,7 +5,7 @@
 import { Graph, numel, type Value } from '../graph/ir.js';
 import { gradients } from '../graph/autodiff.js';
 import { VGG19_LAYERS, type VggWeights } from '../model/vgg19.js';
-import type { PoolKind } from '../transfer/types.js';
+import type { PoolKind } from './types.js';
 import { buildVggFeatures } from './vgg-graph.js';
 
 /** The core region of an extended tile, as margins in input pixels (0 where the tile meets the image edge). */

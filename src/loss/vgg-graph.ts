@@ -3,7 +3,7 @@
 import { StyleloomError } from '../errors.js';
 import type { Graph, Value } from '../graph/ir.js';
 import { CAFFE_MEAN_BGR, VGG19_LAYERS, type VggWeights } from '../model/vgg19.js';
-import type { PoolKind } from '../transfer/types.js';
+import type { PoolKind } from './types.js';
 
 const TV_MEAN_RGB = [0.485, 0.456, 0.406];
 const TV_STD_RGB = [0.229, 0.224, 0.225];

@@ -10,7 +10,8 @@ export interface Optimizer {
   setState(s: unknown): void;
 }
 
-export type OptimizerKind = 'lbfgs' | 'adam';
+export const OPTIMIZER_KINDS = ['lbfgs', 'adam'] as const;
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
 // ---- helpers for the implementations in this folder (not re-exported by index.ts) ----
 
@@ -38,9 +39,7 @@ export function checkVectors(who: string, x: Float32Array, grad: Float32Array, n
   }
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isRecord } from '../util/guards.js';
 
 /** A copy of `v` if it is a Float32Array of length `n`, else E_USAGE naming the field. */
 export function copyVector(who: string, field: string, v: unknown, n: number): Float32Array {

@@ -6,7 +6,7 @@ import { StyleloomError } from '../errors.js';
 
 // onnxruntime's own log lines would break styleloom's one-line errors; failures surface as exceptions.
 ort.env.logLevel = 'fatal';
-import type { DeviceKind } from '../transfer/types.js';
+import type { DeviceKind } from './device.js';
 
 export interface SessionOptions {
   threads?: number;

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { StyleloomError } from '../errors.js';
 import { readImage } from '../image/io.js';
 import { defaultThreads } from '../runtime/session.js';
-import type { DeviceKind } from '../transfer/types.js';
+import type { DeviceKind } from '../runtime/device.js';
 import { VERSION } from '../version.js';
 import { defaultDataDir, isFinal, isJobId, jobView, oneLine, type JobRecord } from './jobs.js';
 import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type FastModelInfo, type VggInfo } from './models.js';

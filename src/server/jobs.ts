@@ -3,41 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { cacheDir } from '../model/weights.js';
-import type { LossTerms } from '../transfer/types.js';
+import type { LossTerms } from '../loss/types.js';
+import type { FastParams, GatysParams, JobMode, JobStatus, JobView } from './api-types.js';
 
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobMode = 'gatys' | 'fast';
-
-export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
-export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
-
-/** Parameters of a Gatys job, as given by the client (snake_case, the names of the form fields). */
-export interface GatysParams {
-  size: number;
-  iters: number;
-  optimizer: 'lbfgs' | 'adam';
-  lr: number;
-  content_weight: number;
-  style_weight: number;
-  tv_weight: number;
-  content_layers?: string[];
-  style_layers?: string[];
-  pool: 'max' | 'avg';
-  init: 'content' | 'noise';
-  seed: number;
-  style_blend_weights?: number[];
-  original_colors: boolean;
-  color_match: boolean;
-  scales: number;
-  style_scale: number;
-}
-
-export interface FastParams {
-  model: string;
-  /** Long side of the output; absent: the content's own size. */
-  size?: number;
-  original_colors: boolean;
-}
+export { FINAL_STATUSES, isFinal, type FastParams, type GatysParams, type JobMode, type JobStatus, type JobView } from './api-types.js';
 
 /** Names of the uploaded files inside the job directory, and the names the client gave them. */
 export interface JobInputs {
@@ -66,27 +35,6 @@ export interface JobRecord {
   previewIter?: number;
   width?: number;
   height?: number;
-}
-
-/** What GET /api/jobs/:id returns. */
-export interface JobView {
-  id: string;
-  status: JobStatus;
-  mode: JobMode;
-  params: GatysParams | FastParams;
-  inputs: { content?: string; styles?: string[] };
-  progress: { iter: number; iters: number };
-  loss: LossTerms | null;
-  lossHistory?: number[];
-  error?: string;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  width?: number;
-  height?: number;
-  resultUrl?: string;
-  previewUrl?: string;
-  eventsUrl: string;
 }
 
 /** Job ids: lower-case RFC 4122 version-4 UUIDs (122 random bits). */

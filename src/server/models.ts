@@ -7,18 +7,13 @@ import { StyleloomError } from '../errors.js';
 import { readSafetensors } from '../model/safetensors.js';
 import { VGG19_LAYERS } from '../model/vgg19.js';
 import { resolveWeightsPath } from '../model/weights.js';
+import type { VggInfo } from './api-types.js';
+
+export type { VggInfo } from './api-types.js';
 
 /** The repository (package) root: dist/src/server/ -> ../../.. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export interface VggInfo {
-  path: string;
-  /** Conv layers present in the file, in network order. */
-  layers: string[];
-  preprocess?: string;
-  defaultContentLayers: string[];
-  defaultStyleLayers: string[];
-}
 
 export interface FastModelInfo {
   name: string;

@@ -17,8 +17,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StyleloomError } from '../errors.js';
-import type { LossTerms } from '../transfer/types.js';
+import type { LossTerms } from '../loss/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { QueueStats } from './api-types.js';
+
+export type { QueueStats } from './api-types.js';
 import { isFinal, isJobId, jobView, newJobId, oneLine, type FastParams, type GatysParams, type JobMode, type JobRecord, type JobView } from './jobs.js';
 
 /** Thrown by enqueue() when the queue already holds maxQueue waiting jobs (HTTP 429). */
@@ -94,13 +97,6 @@ export interface JobStore {
   filePath(id: string, name: string): string;
 }
 
-export interface QueueStats {
-  queued: number;
-  running: number;
-  concurrency: number;
-  maxQueue: number;
-  paused: boolean;
-}
 
 export interface JobQueue {
   enqueue(job: NewJob): Promise<JobRecord>;

@@ -9,7 +9,7 @@ import { fastStylize, loadFastModel, type LoadedFastModel } from '../fast/styliz
 import { encodeImage } from '../image/io.js';
 import { PROVENANCE_KEYS, provenanceFor } from '../transfer/provenance.js';
 import { stylize } from '../transfer/stylize.js';
-import type { DeviceKind } from '../transfer/types.js';
+import type { DeviceKind } from '../runtime/device.js';
 import { VERSION } from '../version.js';
 import type { FastParams, GatysParams } from './jobs.js';
 import type { FastModelInfo } from './models.js';

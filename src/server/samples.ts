@@ -6,7 +6,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
+import type { Sample } from './api-types.js';
 import { HttpError } from './params.js';
+
+export type { Sample } from './api-types.js';
 import { PACKAGE_ROOT } from './models.js';
 
 /** The default samples folder: ../shared/assets/images beside the repository (when it exists). */
@@ -18,14 +21,6 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const THUMB_PX = 192;
 const MAX_SAMPLES = 200;
 
-export interface Sample {
-  name: string;
-  url: string;
-  thumbUrl: string;
-  bytes: number;
-  width?: number;
-  height?: number;
-}
 
 /** Registers GET /api/samples and GET /api/samples/:name; `dir` undefined or missing: an empty list. */
 export function registerSamples(app: FastifyInstance, dir: string | undefined): void {

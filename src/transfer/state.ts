@@ -16,6 +16,7 @@ import zlib from 'node:zlib';
 import { StyleloomError } from '../errors.js';
 import type { AdamState, LbfgsState } from '../optim/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { isRecord } from '../util/guards.js';
 import { VERSION } from '../version.js';
 import type { ResolvedOptions } from './options.js';
 import type { StylizeOptions } from './types.js';
@@ -245,7 +246,6 @@ export async function readStateFile(file: string): Promise<ResumeState> {
   return parseState(bytes, file);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 

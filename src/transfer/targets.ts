@@ -4,7 +4,7 @@ import { buildTargetGraph } from '../loss/gatys.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import type { VggWeights } from '../model/vgg19.js';
 import { createRunner, type SessionOptions } from '../runtime/session.js';
-import type { PoolKind } from './types.js';
+import type { PoolKind } from '../loss/types.js';
 
 export interface Targets {
   content: Map<string, Float32Array>;

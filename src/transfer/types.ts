@@ -1,10 +1,11 @@
 // Options, progress events and results of the library API `stylize()`; the CLI and server map to these.
 import type { RgbImage } from '../image/types.js';
+import type { LossTerms, PoolKind } from '../loss/types.js';
+import type { OptimizerKind } from '../optim/types.js';
+import type { DeviceKind } from '../runtime/device.js';
 import type { ResumeState } from './state.js';
 
-export type PoolKind = 'max' | 'avg';
-export type OptimizerKind = 'lbfgs' | 'adam';
-export type DeviceKind = 'cpu' | 'cuda';
+export type { DeviceKind, LossTerms, OptimizerKind, PoolKind };
 
 /** An image given as a file path or as decoded pixels. */
 export type ImageSource = string | RgbImage;
@@ -66,13 +67,6 @@ export interface StylizeOptions {
    * (resumeOptions(state, { iters }) builds them); `iters`/`scaleIters` may grow.
    */
   resume?: ResumeState;
-}
-
-export interface LossTerms {
-  content: number;
-  style: number;
-  tv: number;
-  total: number;
 }
 
 export interface ProgressEvent {

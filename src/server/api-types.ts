@@ -1,0 +1,101 @@
+// The JSON shapes of the HTTP API (jobs, queue, samples, models): browser-safe types that the server
+// returns and the web page reads, imported type-only on the page.
+import type { LossTerms } from '../loss/types.js';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobMode = 'gatys' | 'fast';
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
+export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
+
+/** Parameters of a Gatys job, as given by the client (snake_case, the names of the form fields). */
+export interface GatysParams {
+  size: number;
+  iters: number;
+  optimizer: 'lbfgs' | 'adam';
+  lr: number;
+  content_weight: number;
+  style_weight: number;
+  tv_weight: number;
+  content_layers?: string[];
+  style_layers?: string[];
+  pool: 'max' | 'avg';
+  init: 'content' | 'noise';
+  seed: number;
+  style_blend_weights?: number[];
+  original_colors: boolean;
+  color_match: boolean;
+  scales: number;
+  style_scale: number;
+}
+
+export interface FastParams {
+  model: string;
+  /** Long side of the output; absent: the content's own size. */
+  size?: number;
+  original_colors: boolean;
+}
+
+/** What GET /api/jobs/:id returns. */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  mode: JobMode;
+  params: GatysParams | FastParams;
+  inputs: { content?: string; styles?: string[] };
+  progress: { iter: number; iters: number };
+  loss: LossTerms | null;
+  lossHistory?: number[];
+  error?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  width?: number;
+  height?: number;
+  resultUrl?: string;
+  previewUrl?: string;
+  eventsUrl: string;
+}
+
+export interface QueueStats {
+  queued: number;
+  running: number;
+  concurrency: number;
+  maxQueue: number;
+  paused: boolean;
+}
+
+export interface Sample {
+  name: string;
+  url: string;
+  thumbUrl: string;
+  bytes: number;
+  width?: number;
+  height?: number;
+}
+
+export interface VggInfo {
+  path: string;
+  /** Conv layers present in the file, in network order. */
+  layers: string[];
+  preprocess?: string;
+  defaultContentLayers: string[];
+  defaultStyleLayers: string[];
+}
+
+/** What GET /api/models returns. */
+export interface ModelsView {
+  /** The server's VGG-19 weights; `path` null (with `error`) when it has none: then only mode=fast works. */
+  vgg: (VggInfo | { path: null; layers: string[]; error?: string }) & { error?: string };
+  fast: { name: string }[];
+  fastModelsDir: string;
+  limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number };
+}
+
+/** What GET /api/health returns. */
+export interface HealthView {
+  ok: boolean;
+  version: string;
+  queue: QueueStats;
+  uptimeS: number;
+}
