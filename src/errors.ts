@@ -14,11 +14,41 @@ export type ErrorCode =
 
 export class StyleloomError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * The message with every option it names written `{key}` (the library's option key, e.g.
+   * `{styleWeight}`), so that each edge names the option its own way: `--style-weight` on the CLI,
+   * `style_weight` in the HTTP API (renderMessage). `message` names them by key.
+   */
+  readonly template?: string;
+  /** The option keys the message names, the one at fault first. */
+  readonly options: readonly string[];
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; template?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StyleloomError';
     this.code = code;
+    this.template = options?.template;
+    this.options = options?.template ? [...options.template.matchAll(TOKEN)].map((m) => m[1]) : [];
   }
+}
+
+const TOKEN = /\{([a-z][A-Za-z0-9]*)\}/g;
+
+/** `template` with each `{key}` replaced by nameOf(key). */
+export function renderTemplate(template: string, nameOf: (key: string) => string): string {
+  return template.replace(TOKEN, (_, k: string) => nameOf(k));
+}
+
+/**
+ * An error about options: `template` names each option as `{key}`, e.g.
+ * optionError('E_USAGE', '{scaleIters} has 3 entries but {scales} is 2; give one count per scale').
+ */
+export function optionError(code: ErrorCode, template: string): StyleloomError {
+  return new StyleloomError(code, renderTemplate(template, (k) => k), { template });
+}
+
+/** The message of `e` with the options named by `nameOf` (an edge's names); other errors as they are. */
+export function renderMessage(e: StyleloomError, nameOf: (key: string) => string): string {
+  return e.template ? renderTemplate(e.template, nameOf) : e.message;
 }
 
 /** Exit status the CLI uses for each code (2 = usage, as is conventional; 130 = interrupted). */

@@ -1,29 +1,22 @@
 // `styleloom fast`: feed-forward style transfer of one or many images with a pre-trained network, one
 // compiled session reused for all, progress on stderr, --json results, one-line errors.
 import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StyleloomError } from '../errors.js';
-import { formatForPath, writeImage } from '../image/io.js';
-import { defaultThreads } from '../runtime/session.js';
+import { writeImage } from '../image/io.js';
+import type { OptionRows } from '../options/table.js';
+import type { JobValues } from '../options/types.js';
 import { fastStylize, loadFastModel } from '../fast/stylize-fast.js';
-import { integer } from './parse.js';
+import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { checkInputFiles, checkOutputPath } from './output.js';
 import { PROVENANCE_KEYS } from '../transfer/provenance.js';
 import { VERSION } from '../version.js';
 import { createHash } from 'node:crypto';
 
-interface FastFlags {
-  model: string;
-  content: string[];
-  out: string;
-  size?: number;
-  originalColors?: boolean;
-  threads?: number;
-  device: 'cpu' | 'cuda';
-  json?: boolean;
-  metadata: boolean;
-}
+/** What the flags of `styleloom fast` parse to, by option key. */
+type FastFlags = Omit<JobValues<OptionRows, 'fast'>, 'content'> & { content: string[]; model: string; out: string; metadata: boolean };
 
 interface Done {
   content: string;
@@ -42,9 +35,7 @@ export function fastOutputPaths(contents: string[], out: string): string[] {
     if (contents.length > 1) {
       throw new StyleloomError('E_USAGE', `--out ${out}: with ${contents.length} --content images --out must be an existing directory; create it, or pass one image`);
     }
-    formatForPath(out);
-    const dir = path.dirname(path.resolve(out));
-    if (!isDir(dir)) throw new StyleloomError('E_OUTPUT', `${out}: directory ${path.dirname(out)} does not exist; create it first`);
+    checkOutputPath(out, contents);
     return [out];
   }
   if (!isDir(out)) throw new StyleloomError('E_OUTPUT', `--out ${out}: directory does not exist; create it first`);
@@ -55,15 +46,8 @@ export function fastOutputPaths(contents: string[], out: string): string[] {
     if (prev !== undefined) throw new StyleloomError('E_USAGE', `${prev} and ${c} would both be written to ${outs[k]}; rename one or run them separately`);
     seen.set(outs[k], c);
   });
+  for (const o of outs) checkOutputPath(o, contents);
   return outs;
-}
-
-function checkContents(contents: string[]): void {
-  for (const c of contents) {
-    const st = fs.statSync(c, { throwIfNoEntry: false });
-    if (!st) throw new StyleloomError('E_INPUT', `${c}: no such file; check the path`);
-    if (st.isDirectory()) throw new StyleloomError('E_INPUT', `${c}: is a directory, not an image; name an image file`);
-  }
 }
 
 interface Reporter {
@@ -109,11 +93,10 @@ function provenance(f: FastFlags, model: string, k: number, img: { width: number
   };
 }
 
-async function runFast(f: FastFlags, signal: AbortSignal): Promise<void> {
-  if (f.size !== undefined && f.size < 2) throw new StyleloomError('E_USAGE', `--size must be at least 2 pixels, got ${f.size}`);
-  if (f.threads !== undefined && f.threads < 1) throw new StyleloomError('E_USAGE', `--threads must be at least 1, got ${f.threads}`);
+async function runFast(flags: Record<string, unknown>, signal: AbortSignal): Promise<void> {
+  const f = jobValues(flags, 'fast') as FastFlags;
   const outs = fastOutputPaths(f.content, f.out);
-  checkContents(f.content);
+  checkInputFiles(f.content);
   const model = await loadFastModel(f.model);
   const done: Done[] = [];
   const t0 = performance.now();
@@ -148,20 +131,7 @@ async function runFast(f: FastFlags, signal: AbortSignal): Promise<void> {
 
 /** Registers `styleloom fast` on the program. */
 export function addFastCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('fast')
-    .description('Fast style transfer: repaint images in one pass with a pre-trained feed-forward network (Johnson et al. 2016).')
-    .requiredOption('--model <dir>', 'model folder (manifest.json + Variable files), or a name under $STYLELOOM_FAST_MODELS')
-    .requiredOption('--content <file...>', 'image(s) to repaint; repeat the flag or list several')
-    .requiredOption('--out <file-or-dir>', 'output file (.png, .jpg or .webp) for one image, or an existing directory (<name>.png each)')
-    .option('--size <px>', 'long side of the output, px (default: the input size)', integer)
-    .option('--original-colors', "keep the content's colours (luminance from the style, chroma from the content)")
-    .option('--threads <n>', `CPU threads (default: number of cores, here ${defaultThreads()})`, integer)
-    .addOption(new Option('--device <name>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
-    .option('--json', 'print one JSON line of results on stdout')
-    .option('--no-metadata', 'do not embed provenance (software, model, parameters, input SHA-256) in the outputs')
-    .action(async (flags: FastFlags) => runFast(flags, signal));
-  cmd.exitOverride();
-  cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom fast --help)\n`) });
-  return cmd;
+  const cmd = program.command('fast').description('Fast style transfer: repaint images in one pass with a pre-trained feed-forward network (Johnson et al. 2016).');
+  addJobOptions(cmd, 'fast').action(async (flags: Record<string, unknown>) => runFast(flags, signal));
+  return oneLineErrors(cmd, 'styleloom fast --help');
 }

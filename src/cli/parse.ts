@@ -14,8 +14,10 @@ export function integer(value: string): number {
 }
 
 export function list(value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list.');
+  const items = value.split(',').map((s) => s.trim());
+  if (items.every((s) => s === '')) throw new InvalidArgumentError('expected a comma-separated list.');
+  const empty = items.indexOf('');
+  if (empty >= 0) throw new InvalidArgumentError(`entry ${empty + 1} of "${value}" is empty; write the list without empty entries (e.g. 1,2).`);
   return items;
 }
 

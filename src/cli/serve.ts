@@ -1,8 +1,11 @@
 // `styleloom serve`: the HTTP service (src/server/app.ts) on a port, until Ctrl-C / SIGTERM; running
 // jobs are stopped and stay queued on disk for the next start.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { StyleloomError } from '../errors.js';
 import { defaultDataDir, isFinal } from '../server/jobs.js';
+import { rowOf } from '../options/table.js';
+import { forJob } from '../options/names.js';
+import { oneLineErrors, optionFor } from './flags.js';
 import { integer, number } from './parse.js';
 
 interface ServeFlags {
@@ -94,10 +97,8 @@ export function addServeCommand(program: Command, signal: AbortSignal): Command 
     .option('--weights <file>', 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)')
     .option('--fast-models <dir>', 'folder of fast-style networks (default: $STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style)')
     .option('--threads <n>', 'CPU threads per job (default: cores / concurrency)', integer)
-    .addOption(new Option('--device <name>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(optionFor(forJob(rowOf('device'), 'image')))
     .option('--web-dir <dir>', 'static files of the web page (default: web/dist of the package, when built)')
     .action(async (flags: ServeFlags) => runServe(flags, signal));
-  cmd.exitOverride();
-  cmd.configureOutput({ outputError: (str, write) => write(`styleloom: ${str.replace(/^error: /, '').trimEnd()} (see styleloom serve --help)\n`) });
-  return cmd;
+  return oneLineErrors(cmd, 'styleloom serve --help');
 }

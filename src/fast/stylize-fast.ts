@@ -11,17 +11,12 @@ import { createRunner, defaultThreads, type Runner } from '../runtime/session.js
 import type { DeviceKind } from '../runtime/device.js';
 import { loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
 import { buildFastGraph, FAST_MIN_SIDE } from './network.js';
+import type { OptionRows } from '../options/table.js';
+import type { LibraryOptions } from '../options/types.js';
+import { resolveTableOptions } from '../options/validate.js';
 
-export interface FastStylizeOptions {
-  /** Long side of the output in pixels (the input is resized first); default: the input's size. */
-  size?: number;
-  /** onnxruntime intra-op threads (default: number of cores). */
-  threads?: number;
-  device?: DeviceKind;
-  /** Keep the content's colours: luminance from the stylised image, chroma (YCbCr) from the content. */
-  originalColors?: boolean;
-  signal?: AbortSignal;
-}
+/** Options of fastStylize(): the rows of the option table that apply to the fast job (size, threads, device, originalColors). */
+export type FastStylizeOptions = Omit<LibraryOptions<OptionRows, 'fast'>, 'content' | 'model'> & { signal?: AbortSignal };
 
 /** Largest image (pixels per image, after --size) the fast network is run on without an explicit size. */
 export const FAST_MAX_PIXELS = 16_000_000;
@@ -141,15 +136,8 @@ async function prepare(image: RgbImage | string, options: FastStylizeOptions): P
 }
 
 function checkOptions(o: FastStylizeOptions): void {
-  if (o.size !== undefined && (!Number.isInteger(o.size) || o.size < FAST_MIN_SIDE)) {
-    throw new StyleloomError('E_USAGE', `size ${o.size} is not valid; pass an integer number of pixels >= ${FAST_MIN_SIDE}`);
-  }
-  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) {
-    throw new StyleloomError('E_USAGE', `threads ${o.threads} is not valid; pass a positive integer`);
-  }
-  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') {
-    throw new StyleloomError('E_USAGE', `device ${String(o.device)} is not valid; use cpu or cuda`);
-  }
+  const { signal: _signal, ...rest } = o;
+  resolveTableOptions('fast', rest);
 }
 
 function checkAborted(signal?: AbortSignal): void {

@@ -1,6 +1,8 @@
 // The JSON shapes of the HTTP API (jobs, queue, samples, models): browser-safe types that the server
 // returns and the web page reads, imported type-only on the page.
 import type { LossTerms } from '../loss/types.js';
+import type { OptionRows } from '../options/table.js';
+import type { ApiParams } from '../options/types.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type JobMode = 'gatys' | 'fast';
@@ -8,33 +10,11 @@ export type JobMode = 'gatys' | 'fast';
 export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
 
-/** Parameters of a Gatys job, as given by the client (snake_case, the names of the form fields). */
-export interface GatysParams {
-  size: number;
-  iters: number;
-  optimizer: 'lbfgs' | 'adam';
-  lr: number;
-  content_weight: number;
-  style_weight: number;
-  tv_weight: number;
-  content_layers?: string[];
-  style_layers?: string[];
-  pool: 'max' | 'avg';
-  init: 'content' | 'noise';
-  seed: number;
-  style_blend_weights?: number[];
-  original_colors: boolean;
-  color_match: boolean;
-  scales: number;
-  style_scale: number;
-}
+/** Parameters of a Gatys job as the API stores and returns them: one snake_case field per API row of the option table (defaults filled in). */
+export type GatysParams = ApiParams<OptionRows, 'image'>;
 
-export interface FastParams {
-  model: string;
-  /** Long side of the output; absent: the content's own size. */
-  size?: number;
-  original_colors: boolean;
-}
+/** Parameters of a fast job (`size` absent: the content's own size). */
+export type FastParams = ApiParams<OptionRows, 'fast'>;
 
 /** What GET /api/jobs/:id returns. */
 export interface JobView {

@@ -193,7 +193,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
       [status, message] = [429, err.message];
       reply.header('retry-after', '10');
     } else if (err instanceof QueueClosedError) [status, message] = [503, err.message];
-    else if (err instanceof StyleloomError && (err.code === 'E_USAGE' || err.code === 'E_INPUT')) [status, message] = [400, apiMessage(err.message)];
+    else if (err instanceof StyleloomError && (err.code === 'E_USAGE' || err.code === 'E_INPUT')) [status, message] = [400, apiMessage(err)];
     else if (e?.code === 'FST_REQ_FILE_TOO_LARGE') [status, message] = [413, `upload too large: at most ${maxUploadMb} MB per request`];
     else if (e?.code === 'FST_FILES_LIMIT') [status, message] = [413, `too many files: one "content" and at most ${maxStyles} "style" files`];
     else if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) [status, message] = [e.statusCode, e.message ?? 'bad request'];

@@ -15,7 +15,7 @@ import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
-import { resolveOptions, type ResolvedOptions } from './options.js';
+import { checkStyleLayerWeights, resolveOptions, type ResolvedOptions } from './options.js';
 import { checkResume, stateOptionsOf, STATE_VERSION, type OptimizerState, type ResumeState, type StateReason } from './state.js';
 import { VERSION } from '../version.js';
 import { computeTargets } from './targets.js';
@@ -128,9 +128,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const weightsPath = resolveWeightsPath({ flag: o.weights });
   const weights = await loadVggWeights(weightsPath);
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
-  if (o.styleLayerWeights && o.styleLayerWeights.length !== layers.style.length) {
-    throw new StyleloomError('E_USAGE', `--style-layer-weights has ${o.styleLayerWeights.length} entries for ${layers.style.length} style layers (${layers.style.join(',')}); give one per layer`);
-  }
+  checkStyleLayerWeights(o.styleLayerWeights, layers.style);
   const sizes = scaleSizes(o.size, o.scales, o.minSize);
   const itersPerScale = o.scaleIters ?? sizes.map(() => o.iters);
   const totalIters = itersPerScale.reduce((a, b) => a + b, 0);

@@ -3,6 +3,8 @@ import type { RgbImage } from '../image/types.js';
 import type { LossTerms, PoolKind } from '../loss/types.js';
 import type { OptimizerKind } from '../optim/types.js';
 import type { DeviceKind } from '../runtime/device.js';
+import type { LibraryOptions } from '../options/types.js';
+import type { OptionRows } from '../options/table.js';
 import type { ResumeState } from './state.js';
 
 export type { DeviceKind, LossTerms, OptimizerKind, PoolKind };
@@ -10,57 +12,16 @@ export type { DeviceKind, LossTerms, OptimizerKind, PoolKind };
 /** An image given as a file path or as decoded pixels. */
 export type ImageSource = string | RgbImage;
 
-export interface StylizeOptions {
+/**
+ * Options of stylize(): one property per row of the option table (src/options/table.ts) that applies
+ * to the image job — its kind, range, default and one-line doc are there (and in the README's flag
+ * table) — plus the inputs and the resume state.
+ */
+export interface StylizeOptions extends Omit<LibraryOptions<OptionRows, 'image'>, 'content' | 'styles' | 'init'> {
   content: ImageSource;
   styles: ImageSource[];
-  /** One weight per style; normalised to sum 1 (default: all equal). */
-  styleBlendWeights?: number[];
-  /** Long side of the output (and of each style image), px. Default 512. */
-  size?: number;
-  /** Iterations (one loss+gradient evaluation each), per scale. Default 300. */
-  iters?: number;
-  /** Coarse-to-fine: number of scales (default 1), growing by about √2 each up to `size`. */
-  scales?: number;
-  /** Long side of the first scale (default size / √2^(scales-1)). */
-  minSize?: number;
-  /** Iterations at each scale (overrides `iters`; one entry per scale). */
-  scaleIters?: number[];
-  optimizer?: OptimizerKind; // default 'lbfgs'
-  /** Adam step in Caffe units (grey levels of 255). Default 10. */
-  lr?: number;
-  contentWeight?: number; // default 1
-  styleWeight?: number; // default 1e3
-  tvWeight?: number; // default 1
-  /** Default: conv4_2 if the weights have it, else conv3_2. */
-  contentLayers?: string[];
-  /** Default: those of conv1_1, conv2_1, conv3_1, conv4_1, conv5_1 that the weights have. */
-  styleLayers?: string[];
-  pool?: PoolKind; // default 'max'
-  /** 'content' (default), 'noise', or an image to start from. */
+  /** 'content' (default), 'noise', or an image to start from (of the content's aspect ratio). */
   init?: 'content' | 'noise' | ImageSource;
-  /** Seed of the noise init; runs with the same seed and threads are bit-for-bit repeatable. */
-  seed?: number;
-  /** VGG-19 safetensors file; default: STYLELOOM_WEIGHTS, then the cache. */
-  weights?: string;
-  /** Intra-op threads; default: number of cores. */
-  threads?: number;
-  device?: DeviceKind; // default 'cpu'
-  /** Style image long side relative to the output's (default 1). */
-  styleScale?: number;
-  /** Relative weight of each style layer, one per style layer (normalised; default equal). */
-  styleLayerWeights?: number[];
-  /** With init 'noise': x0 = r·noise + (1−r)·content (default 1, pure noise as the peer). */
-  noiseRatio?: number;
-  /** Exponential moving average of the iterate, decay in [0, 1) (0 = off, e.g. 0.99): the averaged image is returned, with less high-frequency noise. */
-  ema?: number;
-  /** Evaluate in tiles of this core size (px) so that large images fit in memory; 0 = never; default: tiles of 768 px above 1.5 megapixels. The result equals the untiled one. */
-  tile?: number;
-  /** Keep the content's colours: the output's luminance with the content's chroma (default false). */
-  originalColors?: boolean;
-  /** Move each style image's colour mean/covariance to the content's before transfer (default false). */
-  colorMatch?: boolean;
-  /** Call onSnapshot (and onState) every N iterations (0 = never). */
-  saveEvery?: number;
   /**
    * Continue a run from its state (readStateFile, or what onState gave): restores the image, the
    * optimiser, the scale and the iteration counter. The other options must be the run's own

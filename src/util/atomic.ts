@@ -2,6 +2,7 @@
 // over the target, so readers see the old file or the whole new one and failures leave nothing behind.
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StyleloomError } from '../errors.js';
@@ -37,6 +38,28 @@ export function outputErrorMessage(path: string, err: unknown): string {
       const detail = err instanceof Error ? err.message : String(err);
       return `${path}: cannot write the file (${detail.replace(/\s+/g, ' ')}); check the path and try again`;
     }
+  }
+}
+
+/**
+ * Throws E_OUTPUT unless a file can be created beside `path` (in its directory): creates and removes
+ * the temp file a write would use, so that a run learns before any work that its output cannot be
+ * written (read-only or full file systems, permissions, directories like /proc that take no files).
+ */
+export function checkCanWrite(path: string): void {
+  const tmp = tempPathFor(path);
+  try {
+    closeSync(openSync(tmp, 'wx', 0o666));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    // the directory exists (callers check that first), so ENOENT means it takes no new files
+    const message = code === 'ENOENT' ? `${path}: cannot create files in ${dirname(path)}; choose another output path` : outputErrorMessage(path, err);
+    throw new StyleloomError('E_OUTPUT', message, { cause: err });
+  }
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // removing our own empty probe failed: nothing to report, nothing else left behind
   }
 }
 
