@@ -17,7 +17,9 @@ import { defaultDataDir, isFinal, isJobId, jobView, oneLine, type JobRecord } fr
 import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type FastModelInfo, type VggInfo } from './models.js';
 import { openApiDocument } from './openapi.js';
 import { apiMessage, HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from './params.js';
-import { DiskJobStore, LocalJobQueue, QueueClosedError, QueueFullError, type JobQueue, type JobRunner, type UploadedFile } from './queue.js';
+import { DiskJobStore } from './disk-store.js';
+import { LocalJobQueue } from './local-queue.js';
+import { QueueClosedError, QueueFullError, type JobQueue, type JobRunner, type UploadedFile } from './queue.js';
 import { createDefaultRunner } from './runner.js';
 import { defaultSamplesDir, registerSamples } from './samples.js';
 

@@ -4,7 +4,9 @@ import type { ServerOptions, StyleloomServer } from './app.js';
 
 export type { ServerOptions, StyleloomServer } from './app.js';
 export type { JobEvent, JobQueue, JobRunner, JobStore, NewJob, QueueStats, RunContext, RunOutcome, UploadedFile } from './queue.js';
-export { DiskJobStore, LocalJobQueue, QueueClosedError, QueueFullError } from './queue.js';
+export { QueueClosedError, QueueFullError } from './queue.js';
+export { DiskJobStore } from './disk-store.js';
+export { LocalJobQueue, type LocalQueueOptions } from './local-queue.js';
 export type { JobRecord, JobStatus, JobView } from './jobs.js';
 
 /** Starts nothing: builds the fastify app and the job queue (call `app.listen()`, then `close()`). */
