@@ -7,7 +7,7 @@ export type { JobEvent, JobQueue, JobRunner, JobStore, NewJob, QueueStats, RunCo
 export { QueueClosedError, QueueFullError } from './queue.js';
 export { DiskJobStore } from './disk-store.js';
 export { LocalJobQueue, type LocalQueueOptions } from './local-queue.js';
-export type { JobRecord, JobStatus, JobView } from './jobs.js';
+export type { JobRecord, JobSpec, JobStatus, JobView } from './jobs.js';
 
 /** Starts nothing: builds the fastify app and the job queue (call `app.listen()`, then `close()`). */
 export async function createServer(options: ServerOptions = {}): Promise<StyleloomServer> {

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
-import { isFinal, isJobId, jobView, newJobId, oneLine, type GatysParams, type JobRecord } from './jobs.js';
+import { isFinal, isJobId, jobView, newJobId, oneLine, type JobRecord, type JobSpec } from './jobs.js';
 import { QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
 export interface LocalQueueOptions {
@@ -88,13 +88,14 @@ export class LocalJobQueue implements JobQueue {
   async enqueue(n: NewJob): Promise<JobRecord> {
     if (this.closed) throw new QueueClosedError();
     if (this.pending.length + this.reserved >= this.maxQueue) throw new QueueFullError(this.maxQueue);
-    const iters = n.mode === 'fast' ? 1 : (n.params as GatysParams).iters * (n.params as GatysParams).scales;
+    // mode and params copied as one keyed pair (two separate copies would lose their correlation in the types)
+    const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : { mode: 'gatys', params: n.params };
+    const iters = spec.mode === 'fast' ? 1 : spec.params.iters * spec.params.scales;
     const job: JobRecord = {
       v: 1,
       id: newJobId(),
       status: 'queued',
-      mode: n.mode,
-      params: n.params,
+      ...spec,
       inputs: {
         content: n.content.name,
         styles: n.styles.map((s) => s.name),

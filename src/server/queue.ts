@@ -16,7 +16,7 @@
 // Nothing else in the server touches the disk layout: routes go through JobQueue only.
 import type { LossTerms } from '../loss/types.js';
 import type { QueueStats } from './api-types.js';
-import type { FastParams, GatysParams, JobMode, JobRecord, JobView } from './jobs.js';
+import type { JobRecord, JobSpec, JobView } from './jobs.js';
 
 export type { QueueStats } from './api-types.js';
 
@@ -44,12 +44,11 @@ export interface UploadedFile {
   clientName?: string;
 }
 
-export interface NewJob {
-  mode: JobMode;
-  params: GatysParams | FastParams;
+/** What enqueue() gets: the mode and its parameters (a union keyed on `mode`, as JobSpec) and the uploads. */
+export type NewJob = JobSpec & {
   content: UploadedFile;
   styles: UploadedFile[];
-}
+};
 
 export type JobEvent =
   | { type: 'progress'; id: string; iter: number; iters: number; loss: LossTerms | null }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { readImage } from '../../image/io.js';
 import type { ServerContext, ServerLimits } from '../context.js';
-import { oneLine } from '../jobs.js';
+import { oneLine, type JobSpec } from '../jobs.js';
 import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
 import { QueueFullError, type UploadedFile } from '../queue.js';
 
@@ -93,7 +93,8 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     delete fields.mode;
     if (mode === 'fast') await ctx.models.refresh();
     const pc = paramContext(ctx);
-    const params = mode === 'fast' ? parseFastParams(fields, styles.length, pc) : parseGatysParams(fields, styles.length, pc);
+    const spec: JobSpec =
+      mode === 'fast' ? { mode, params: parseFastParams(fields, styles.length, pc) } : { mode, params: parseGatysParams(fields, styles.length, pc) };
     const check = async (f: { data: Buffer; filename?: string }, role: string, k: number) => {
       const fmt = await sharp(f.data).metadata().then((m) => m.format, () => undefined);
       if (fmt === undefined || FORMATS[fmt] === undefined) {
@@ -109,12 +110,12 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     const c = await check(content, 'content', 0);
     const s = [];
     for (let k = 0; k < styles.length; k++) s.push(await check(styles[k], styles.length > 1 ? `style ${k + 1}` : 'style', k + 1));
-    if (mode === 'fast' && !('size' in fields)) {
+    if (spec.mode === 'fast' && !('size' in fields)) {
       // no size given: the content's own, within the server's limit
       const long = Math.max(c.img.width, c.img.height);
-      (params as { size?: number }).size = long > maxSize ? maxSize : undefined;
+      spec.params.size = long > maxSize ? maxSize : undefined;
     }
-    const job = await queue.enqueue({ mode, params, content: c.file, styles: s.map((x) => x.file) });
+    const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file) });
     void reply.code(201).header('location', `/api/jobs/${job.id}`);
     return { id: job.id, status: job.status, url: `/api/jobs/${job.id}`, eventsUrl: `/api/jobs/${job.id}/events` };
   });
