@@ -48,6 +48,9 @@ export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3
 export const newJobId = (): string => randomUUID();
 export const isJobId = (s: unknown): s is string => typeof s === 'string' && JOB_ID_RE.test(s);
 
+/** The URL of a job's preview PNG (the latest one is served; `iter` gives each preview its own URL). */
+export const previewUrl = (id: string, iter: number): string => `/api/jobs/${id}/preview.png?iter=${iter}`;
+
 export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobView {
   const base = `/api/jobs/${job.id}`;
   const v: JobView = {
@@ -68,7 +71,7 @@ export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobVi
   };
   if (opts.history !== false) v.lossHistory = [...job.lossHistory];
   if (job.status === 'done') v.resultUrl = `${base}/result`;
-  if (job.previewIter !== undefined) v.previewUrl = `${base}/preview.png?iter=${job.previewIter}`;
+  if (job.previewIter !== undefined) v.previewUrl = previewUrl(job.id, job.previewIter);
   for (const k of Object.keys(v) as (keyof JobView)[]) if (v[k] === undefined) delete v[k];
   return v;
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
-import { isFinal, isJobId, jobView, newJobId, oneLine, type JobRecord, type JobSpec } from './jobs.js';
+import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobRecord, type JobSpec } from './jobs.js';
 import { QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
 export interface LocalQueueOptions {
@@ -294,7 +294,7 @@ export class LocalJobQueue implements JobQueue {
         if (signal.aborted) return;
         await this.opts.store.writeFile(job.id, 'preview.png', png);
         job.previewIter = iter;
-        this.emit({ type: 'preview', id: job.id, iter, url: `/api/jobs/${job.id}/preview.png?iter=${iter}` });
+        this.emit({ type: 'preview', id: job.id, iter, url: previewUrl(job.id, iter) });
       },
     };
   }

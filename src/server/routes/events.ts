@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { jobOf, type ServerContext } from '../context.js';
-import { isFinal, jobView } from '../jobs.js';
+import { isFinal, jobView, previewUrl } from '../jobs.js';
 
 export interface EventRouteOptions {
   /** Milliseconds between keep-alive comments. */
@@ -57,7 +57,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, op
     });
     send('state', jobView(job));
     if (isFinal(job.status)) return end();
-    if (job.previewIter !== undefined) send('preview', { iter: job.previewIter, url: `/api/jobs/${job.id}/preview.png?iter=${job.previewIter}` });
+    if (job.previewIter !== undefined) send('preview', { iter: job.previewIter, url: previewUrl(job.id, job.previewIter) });
     ping = setInterval(() => write(': ping\n\n'), pingMs);
   });
 
