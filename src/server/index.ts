@@ -4,8 +4,10 @@ import type { ServerOptions, StyleloomServer } from './app.js';
 
 export type { ServerOptions, StyleloomServer } from './app.js';
 export type { JobEvent, JobQueue, JobRunner, JobStore, NewJob, QueueStats, RunContext, RunOutcome, UploadedFile } from './queue.js';
-export { DiskJobStore, LocalJobQueue, QueueClosedError, QueueFullError } from './queue.js';
-export type { JobRecord, JobStatus, JobView } from './jobs.js';
+export { QueueClosedError, QueueFullError } from './queue.js';
+export { DiskJobStore } from './disk-store.js';
+export { LocalJobQueue, type LocalQueueOptions } from './local-queue.js';
+export type { JobRecord, JobSpec, JobStatus, JobView } from './jobs.js';
 
 /** Starts nothing: builds the fastify app and the job queue (call `app.listen()`, then `close()`). */
 export async function createServer(options: ServerOptions = {}): Promise<StyleloomServer> {

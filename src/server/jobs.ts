@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { cacheDir } from '../model/weights.js';
 import type { LossTerms } from '../loss/types.js';
-import type { FastParams, GatysParams, JobMode, JobStatus, JobView } from './api-types.js';
+import type { FastParams, GatysParams, JobStatus, JobView } from './api-types.js';
 
 export { FINAL_STATUSES, isFinal, type FastParams, type GatysParams, type JobMode, type JobStatus, type JobView } from './api-types.js';
 
@@ -16,13 +16,15 @@ export interface JobInputs {
   styleNames?: string[];
 }
 
-export interface JobRecord {
+/** What a job runs: its mode and that mode's parameters, keyed on `mode` (checking it narrows `params`). */
+export type JobSpec = { mode: 'gatys'; params: GatysParams } | { mode: 'fast'; params: FastParams };
+
+/** The fields of a job record besides its mode and parameters (see JobRecord). */
+export interface JobRecordFields {
   /** Format version of job.json. */
   v: 1;
   id: string;
   status: JobStatus;
-  mode: JobMode;
-  params: GatysParams | FastParams;
   inputs: JobInputs;
   progress: { iter: number; iters: number };
   loss: LossTerms | null;
@@ -37,11 +39,17 @@ export interface JobRecord {
   height?: number;
 }
 
+/** What is stored in a job's job.json: a union keyed on `mode`, like JobSpec. */
+export type JobRecord = JobRecordFields & JobSpec;
+
 /** Job ids: lower-case RFC 4122 version-4 UUIDs (122 random bits). */
 export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export const newJobId = (): string => randomUUID();
 export const isJobId = (s: unknown): s is string => typeof s === 'string' && JOB_ID_RE.test(s);
+
+/** The URL of a job's preview PNG (the latest one is served; `iter` gives each preview its own URL). */
+export const previewUrl = (id: string, iter: number): string => `/api/jobs/${id}/preview.png?iter=${iter}`;
 
 export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobView {
   const base = `/api/jobs/${job.id}`;
@@ -63,7 +71,7 @@ export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobVi
   };
   if (opts.history !== false) v.lossHistory = [...job.lossHistory];
   if (job.status === 'done') v.resultUrl = `${base}/result`;
-  if (job.previewIter !== undefined) v.previewUrl = `${base}/preview.png?iter=${job.previewIter}`;
+  if (job.previewIter !== undefined) v.previewUrl = previewUrl(job.id, job.previewIter);
   for (const k of Object.keys(v) as (keyof JobView)[]) if (v[k] === undefined) delete v[k];
   return v;
 }

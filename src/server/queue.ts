@@ -1,7 +1,7 @@
-// The job queue of the HTTP service: a small interface (JobStore for persistence, JobQueue for
-// scheduling and events) and the embedded default implementation — jobs on local disk, one directory
-// per job (job.json written atomically, the uploaded inputs, preview.png, result.png), run in this
-// process with a concurrency limit and a bounded queue.
+// The job queue contract of the HTTP service: JobStore (persistence) and JobQueue (scheduling and
+// events), the runner a queue calls, and the errors it throws. Implementations: local-queue.ts
+// (LocalJobQueue, in-process workers) and disk-store.ts (DiskJobStore, one directory per job); this
+// module imports neither, so that another backend can implement the same interfaces beside them.
 //
 // A Redis-backed backend would implement the same two interfaces without changing the HTTP layer:
 //   - JobStore: job records as Redis hashes (HSET job:<id> json), the id set as a sorted set by
@@ -9,20 +9,16 @@
 //     (a shared volume or object store), so filePath()/writeFile() point there.
 //   - JobQueue: enqueue = store.create + LPUSH queue:pending <id> (queue length from LLEN for the
 //     429 check); workers (this process or others) take jobs with BLMOVE pending -> running:<worker>,
-//     so a crashed worker's jobs can be moved back on restart (what reload() does here); cancel =
+//     so a crashed worker's jobs can be moved back on restart (what LocalJobQueue's reload() does); cancel =
 //     PUBLISH job:<id>:cancel, and the worker owning it aborts its AbortController; progress/preview/
 //     state events are PUBLISHed on job:<id>:events and on() subscribes, so an SSE client can be
 //     served by any instance.
 // Nothing else in the server touches the disk layout: routes go through JobQueue only.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { StyleloomError } from '../errors.js';
 import type { LossTerms } from '../loss/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import type { QueueStats } from './api-types.js';
+import type { JobRecord, JobSpec, JobView } from './jobs.js';
 
 export type { QueueStats } from './api-types.js';
-import { isFinal, isJobId, jobView, newJobId, oneLine, type FastParams, type GatysParams, type JobMode, type JobRecord, type JobView } from './jobs.js';
 
 /** Thrown by enqueue() when the queue already holds maxQueue waiting jobs (HTTP 429). */
 export class QueueFullError extends Error {
@@ -48,12 +44,11 @@ export interface UploadedFile {
   clientName?: string;
 }
 
-export interface NewJob {
-  mode: JobMode;
-  params: GatysParams | FastParams;
+/** What enqueue() gets: the mode and its parameters (a union keyed on `mode`, as JobSpec) and the uploads. */
+export type NewJob = JobSpec & {
   content: UploadedFile;
   styles: UploadedFile[];
-}
+};
 
 export type JobEvent =
   | { type: 'progress'; id: string; iter: number; iters: number; loss: LossTerms | null }
@@ -97,7 +92,7 @@ export interface JobStore {
   filePath(id: string, name: string): string;
 }
 
-
+/** Scheduling, cancellation and events of jobs; the HTTP layer uses nothing else. */
 export interface JobQueue {
   enqueue(job: NewJob): Promise<JobRecord>;
   get(id: string): JobRecord | undefined;
@@ -116,345 +111,4 @@ export interface JobQueue {
   pause(): void;
   /** Stop: running jobs are aborted and stay queued for the next start; resolves when they stopped. */
   close(): Promise<void>;
-}
-
-const JOB_FILE = 'job.json';
-const SAFE_NAME = /^[a-z][a-z0-9-]*(\.[a-z0-9]+)?$/;
-
-/** The embedded store: `<dir>/<id>/job.json` plus the job's files. */
-export class DiskJobStore implements JobStore {
-  constructor(readonly dir: string) {}
-
-  private jobDir(id: string): string {
-    if (!isJobId(id)) throw new StyleloomError('E_INTERNAL', `bad job id ${JSON.stringify(id)}`);
-    return path.join(this.dir, id);
-  }
-
-  filePath(id: string, name: string): string {
-    if (!SAFE_NAME.test(name)) throw new StyleloomError('E_INTERNAL', `bad job file name ${JSON.stringify(name)}`);
-    return path.join(this.jobDir(id), name);
-  }
-
-  async create(job: JobRecord, files: UploadedFile[]): Promise<void> {
-    await fs.mkdir(this.jobDir(job.id), { recursive: true });
-    for (const f of files) await writeFileAtomic(this.filePath(job.id, f.name), f.data);
-    await this.save(job);
-  }
-
-  async save(job: JobRecord): Promise<void> {
-    await writeFileAtomic(this.filePath(job.id, JOB_FILE), Buffer.from(`${JSON.stringify(job)}\n`));
-  }
-
-  async writeFile(id: string, name: string, data: Buffer): Promise<void> {
-    await writeFileAtomic(this.filePath(id, name), data);
-  }
-
-  async loadAll(): Promise<JobRecord[]> {
-    await fs.mkdir(this.dir, { recursive: true });
-    const out: JobRecord[] = [];
-    for (const name of await fs.readdir(this.dir)) {
-      if (!isJobId(name)) continue;
-      try {
-        const job = JSON.parse(await fs.readFile(path.join(this.dir, name, JOB_FILE), 'utf8')) as JobRecord;
-        if (job?.id !== name || typeof job.status !== 'string') continue;
-        out.push(job);
-      } catch {
-        // a directory without a (readable) job.json: an upload interrupted before the record was written
-      }
-    }
-    return out;
-  }
-}
-
-export interface LocalQueueOptions {
-  store: JobStore;
-  runner: JobRunner;
-  /** Jobs run at the same time (default 1). */
-  concurrency?: number;
-  /** Most jobs waiting (not running); enqueue() beyond that throws QueueFullError (default 20). */
-  maxQueue?: number;
-  /** Do not start jobs until start() (default false: start() is called by create()). */
-  paused?: boolean;
-  /** Called when a job fails (for logging). */
-  onError?: (job: JobRecord, err: unknown) => void;
-}
-
-interface Running {
-  controller: AbortController;
-  done: Promise<void>;
-  cancelled: boolean;
-}
-
-const now = () => new Date().toISOString();
-
-function errorMessage(err: unknown): string {
-  if (err instanceof StyleloomError) return oneLine(err.message);
-  const msg = err instanceof Error ? err.message : String(err);
-  return oneLine(`internal error: ${msg}`);
-}
-
-/** The embedded queue: in-process workers, records in a JobStore. Create with LocalJobQueue.create(). */
-export class LocalJobQueue implements JobQueue {
-  private readonly jobs = new Map<string, JobRecord>();
-  private readonly pending: string[] = [];
-  private readonly running = new Map<string, Running>();
-  private readonly listeners = new Map<string, Set<(e: JobEvent) => void>>();
-  private readonly saving = new Map<string, Promise<void>>();
-  private paused: boolean;
-  private closed = false;
-  /** Slots taken by enqueue() calls still writing their files. */
-  private reserved = 0;
-  readonly concurrency: number;
-  readonly maxQueue: number;
-
-  private constructor(private readonly opts: LocalQueueOptions) {
-    this.concurrency = opts.concurrency ?? 1;
-    this.maxQueue = opts.maxQueue ?? 20;
-    this.paused = true;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new StyleloomError('E_USAGE', `concurrency must be a whole number >= 1, got ${this.concurrency}`);
-    if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) throw new StyleloomError('E_USAGE', `max queue must be a whole number >= 1, got ${this.maxQueue}`);
-  }
-
-  /** Loads the stored jobs (a job that was running is queued again), then starts unless paused. */
-  static async create(opts: LocalQueueOptions): Promise<LocalJobQueue> {
-    const q = new LocalJobQueue(opts);
-    await q.reload();
-    if (!opts.paused) q.start();
-    return q;
-  }
-
-  private async reload(): Promise<void> {
-    const all = await this.opts.store.loadAll();
-    all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const job of all) {
-      if (job.status === 'running') {
-        this.requeue(job);
-        await this.persist(job);
-      }
-      this.jobs.set(job.id, job);
-      if (job.status === 'queued') this.pending.push(job.id);
-    }
-  }
-
-  private requeue(job: JobRecord): void {
-    job.status = 'queued';
-    job.progress = { iter: 0, iters: job.progress.iters };
-    job.loss = null;
-    job.lossHistory = [];
-    delete job.startedAt;
-    delete job.previewIter;
-  }
-
-  async enqueue(n: NewJob): Promise<JobRecord> {
-    if (this.closed) throw new QueueClosedError();
-    if (this.pending.length + this.reserved >= this.maxQueue) throw new QueueFullError(this.maxQueue);
-    const iters = n.mode === 'fast' ? 1 : (n.params as GatysParams).iters * (n.params as GatysParams).scales;
-    const job: JobRecord = {
-      v: 1,
-      id: newJobId(),
-      status: 'queued',
-      mode: n.mode,
-      params: n.params,
-      inputs: {
-        content: n.content.name,
-        styles: n.styles.map((s) => s.name),
-        contentName: n.content.clientName,
-        styleNames: n.styles.map((s) => s.clientName ?? s.name),
-      },
-      progress: { iter: 0, iters },
-      loss: null,
-      lossHistory: [],
-      createdAt: now(),
-    };
-    // reserve the slot before the (async) writes, so that concurrent uploads cannot overfill the queue;
-    // the job becomes visible (and runnable) only once its files and record are stored
-    this.reserved++;
-    try {
-      await this.opts.store.create(job, [n.content, ...n.styles]);
-    } finally {
-      this.reserved--;
-    }
-    this.jobs.set(job.id, job);
-    this.pending.push(job.id);
-    this.emitState(job);
-    this.pump();
-    return job;
-  }
-
-  get(id: string): JobRecord | undefined {
-    return isJobId(id) ? this.jobs.get(id) : undefined;
-  }
-
-  list(limit = 50): JobRecord[] {
-    return [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? -1 : 1)).slice(0, Math.max(0, limit));
-  }
-
-  async cancel(id: string): Promise<JobRecord | undefined> {
-    const job = this.get(id);
-    if (!job) return undefined;
-    if (job.status === 'cancelled') return job;
-    if (isFinal(job.status)) throw new StyleloomError('E_USAGE', `job is already ${job.status}; only queued or running jobs can be cancelled`);
-    const r = this.running.get(id);
-    if (r) {
-      r.cancelled = true;
-      r.controller.abort();
-      await r.done; // stylize checks the signal every iteration, so this is at most one iteration
-      return job;
-    }
-    const k = this.pending.indexOf(id);
-    if (k >= 0) this.pending.splice(k, 1);
-    job.status = 'cancelled';
-    job.finishedAt = now();
-    await this.persist(job);
-    this.emitState(job);
-    return job;
-  }
-
-  on(id: string, listener: (e: JobEvent) => void): () => void {
-    let set = this.listeners.get(id);
-    if (!set) this.listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(id) === set) this.listeners.delete(id);
-    };
-  }
-
-  async file(id: string, name: 'result.png' | 'preview.png'): Promise<string | undefined> {
-    if (!this.get(id)) return undefined;
-    const p = this.opts.store.filePath(id, name);
-    const st = await fs.stat(p).catch(() => null);
-    return st?.isFile() ? p : undefined;
-  }
-
-  stats(): QueueStats {
-    return { queued: this.pending.length + this.reserved, running: this.running.size, concurrency: this.concurrency, maxQueue: this.maxQueue, paused: this.paused };
-  }
-
-  start(): void {
-    if (this.closed) return;
-    this.paused = false;
-    this.pump();
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.paused = true;
-    const running = [...this.running.values()];
-    for (const r of running) r.controller.abort();
-    await Promise.all(running.map((r) => r.done));
-    await Promise.all([...this.saving.values()]);
-    this.listeners.clear();
-  }
-
-  private emit(e: JobEvent): void {
-    for (const key of [e.id, '*']) {
-      for (const l of [...(this.listeners.get(key) ?? [])]) {
-        try {
-          l(e);
-        } catch {
-          // a broken listener (e.g. a closed SSE socket) must not stop the job
-        }
-      }
-    }
-  }
-
-  private emitState(job: JobRecord): void {
-    this.emit({ type: 'state', id: job.id, job: jobView(job) });
-  }
-
-  /** Writes of one job's record happen in order. */
-  private persist(job: JobRecord): Promise<void> {
-    const snapshot = structuredClone(job);
-    const prev = this.saving.get(job.id) ?? Promise.resolve();
-    const next = prev.then(() => this.opts.store.save(snapshot)).catch((e) => this.opts.onError?.(job, e));
-    this.saving.set(job.id, next);
-    void next.then(() => {
-      if (this.saving.get(job.id) === next) this.saving.delete(job.id);
-    });
-    return next;
-  }
-
-  private pump(): void {
-    while (!this.paused && !this.closed && this.running.size < this.concurrency && this.pending.length > 0) {
-      const id = this.pending.shift()!;
-      const job = this.jobs.get(id);
-      if (!job || job.status !== 'queued') continue;
-      this.startJob(job);
-    }
-  }
-
-  private startJob(job: JobRecord): void {
-    const controller = new AbortController();
-    const entry: Running = { controller, cancelled: false, done: Promise.resolve() };
-    this.running.set(job.id, entry);
-    job.status = 'running';
-    job.startedAt = now();
-    job.progress = { iter: 0, iters: job.progress.iters };
-    job.lossHistory = [];
-    job.loss = null;
-    entry.done = (async () => {
-      await this.persist(job);
-      this.emitState(job);
-      let outcome: RunOutcome | undefined;
-      let failure: unknown;
-      try {
-        if (controller.signal.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
-        outcome = await this.opts.runner(this.context(job, controller.signal));
-        if (!controller.signal.aborted) await this.opts.store.writeFile(job.id, 'result.png', outcome.png);
-      } catch (e) {
-        failure = e;
-      }
-      this.running.delete(job.id);
-      if (entry.cancelled) {
-        job.status = 'cancelled';
-        job.finishedAt = now();
-      } else if (controller.signal.aborted && this.closed) {
-        this.requeue(job); // shut down while running: run it again after the restart
-      } else if (failure !== undefined || !outcome) {
-        job.status = 'failed';
-        job.error = errorMessage(failure);
-        job.finishedAt = now();
-        this.opts.onError?.(job, failure);
-      } else {
-        job.status = 'done';
-        job.finishedAt = now();
-        job.width = outcome.width;
-        job.height = outcome.height;
-        if (outcome.loss !== undefined) job.loss = outcome.loss;
-        if (outcome.lossHistory) job.lossHistory = [...outcome.lossHistory];
-        job.progress = { iter: job.progress.iters, iters: job.progress.iters };
-      }
-      await this.persist(job);
-      if (!this.closed) this.emitState(job);
-      this.pump();
-    })();
-  }
-
-  private context(job: JobRecord, signal: AbortSignal): RunContext {
-    return {
-      job,
-      signal,
-      file: (name) => this.opts.store.filePath(job.id, name),
-      progress: (p) => {
-        if (signal.aborted) return;
-        job.progress = { iter: p.iter, iters: p.iters };
-        if (p.loss) {
-          job.loss = p.loss;
-          job.lossHistory.push(p.loss.total);
-        }
-        this.emit({ type: 'progress', id: job.id, iter: p.iter, iters: p.iters, loss: p.loss });
-      },
-      preview: async (png, iter) => {
-        if (signal.aborted) return;
-        await this.opts.store.writeFile(job.id, 'preview.png', png);
-        job.previewIter = iter;
-        this.emit({ type: 'preview', id: job.id, iter, url: `/api/jobs/${job.id}/preview.png?iter=${iter}` });
-      },
-    };
-  }
 }

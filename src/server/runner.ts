@@ -70,8 +70,7 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
     return m;
   };
 
-  async function runGatys(ctx: RunContext): Promise<RunOutcome> {
-    const p = ctx.job.params as GatysParams;
+  async function runGatys(ctx: RunContext, p: GatysParams): Promise<RunOutcome> {
     const options = stylizeOptionsFor(p, ctx.file(ctx.job.inputs.content), ctx.job.inputs.styles.map((s) => ctx.file(s)));
     options.weights = cfg.weights;
     options.threads = cfg.threads;
@@ -88,8 +87,7 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
     return { png, width: result.image.width, height: result.image.height, loss: result.loss, lossHistory: result.lossHistory };
   }
 
-  async function runFast(ctx: RunContext): Promise<RunOutcome> {
-    const p = ctx.job.params as FastParams;
+  async function runFast(ctx: RunContext, p: FastParams): Promise<RunOutcome> {
     const model = await fastModel(p.model);
     const contentPath = ctx.file(ctx.job.inputs.content);
     const img = await fastStylize(contentPath, model, { size: p.size, threads: cfg.threads, device: cfg.device, originalColors: p.original_colors, signal: ctx.signal });
@@ -110,7 +108,10 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
   }
 
   return {
-    run: (ctx) => (ctx.job.mode === 'fast' ? runFast(ctx) : runGatys(ctx)),
+    run: (ctx) => {
+      const { job } = ctx; // checking job.mode narrows job.params
+      return job.mode === 'fast' ? runFast(ctx, job.params) : runGatys(ctx, job.params);
+    },
     async close() {
       const all = [...models.values()];
       models.clear();

@@ -1,0 +1,49 @@
+// What the route modules share: the queue, the server's limits and its models, resolved once by
+// createServer() and handed to each register*() function; plus jobOf(), the :id lookup of the job routes.
+import type { FastifyRequest } from 'fastify';
+import type { VggInfo } from './api-types.js';
+import { isJobId, type JobRecord } from './jobs.js';
+import type { FastModelInfo } from './models.js';
+import { HttpError } from './params.js';
+import type { JobQueue } from './queue.js';
+
+export interface ServerLimits {
+  /** Largest `size` a job may ask for (long side, px). */
+  maxSize: number;
+  /** Largest iters × scales of a job. */
+  maxIters: number;
+  /** Largest upload, all files of one request together, in MB (as configured; for messages). */
+  maxUploadMb: number;
+  /** The same in bytes. */
+  maxBytes: number;
+  /** Largest decoded image accepted, in pixels. */
+  maxPixels: number;
+  /** Most style images per job. */
+  maxStyles: number;
+}
+
+export interface ServerModels {
+  /** The VGG-19 weights, or null (then `vggError` says why, and only fast jobs run). */
+  vgg: VggInfo | null;
+  vggError?: string;
+  /** The folder of fast-style networks. */
+  fastDir: string;
+  /** The fast-style networks found by the latest look at the folder. */
+  fast(): FastModelInfo[];
+  /** Look at the folder again. */
+  refresh(): Promise<FastModelInfo[]>;
+}
+
+export interface ServerContext {
+  queue: JobQueue;
+  limits: ServerLimits;
+  models: ServerModels;
+}
+
+/** The job of a route's :id, or 404 (the id is checked by regex before anything else). */
+export function jobOf(ctx: ServerContext, req: FastifyRequest): JobRecord {
+  const id = (req.params as { id?: unknown }).id;
+  const job = isJobId(id) ? ctx.queue.get(id) : undefined;
+  if (!job) throw new HttpError(404, 'no such job');
+  return job;
+}

@@ -1,0 +1,56 @@
+// The embedded JobStore: jobs on local disk, one directory per job (job.json written atomically,
+// the uploaded inputs, preview.png, result.png); names are checked before any path is built.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { StyleloomError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { isJobId, type JobRecord } from './jobs.js';
+import type { JobStore, UploadedFile } from './queue.js';
+
+const JOB_FILE = 'job.json';
+const SAFE_NAME = /^[a-z][a-z0-9-]*(\.[a-z0-9]+)?$/;
+
+/** The embedded store: `<dir>/<id>/job.json` plus the job's files. */
+export class DiskJobStore implements JobStore {
+  constructor(readonly dir: string) {}
+
+  private jobDir(id: string): string {
+    if (!isJobId(id)) throw new StyleloomError('E_INTERNAL', `bad job id ${JSON.stringify(id)}`);
+    return path.join(this.dir, id);
+  }
+
+  filePath(id: string, name: string): string {
+    if (!SAFE_NAME.test(name)) throw new StyleloomError('E_INTERNAL', `bad job file name ${JSON.stringify(name)}`);
+    return path.join(this.jobDir(id), name);
+  }
+
+  async create(job: JobRecord, files: UploadedFile[]): Promise<void> {
+    await fs.mkdir(this.jobDir(job.id), { recursive: true });
+    for (const f of files) await writeFileAtomic(this.filePath(job.id, f.name), f.data);
+    await this.save(job);
+  }
+
+  async save(job: JobRecord): Promise<void> {
+    await writeFileAtomic(this.filePath(job.id, JOB_FILE), Buffer.from(`${JSON.stringify(job)}\n`));
+  }
+
+  async writeFile(id: string, name: string, data: Buffer): Promise<void> {
+    await writeFileAtomic(this.filePath(id, name), data);
+  }
+
+  async loadAll(): Promise<JobRecord[]> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const out: JobRecord[] = [];
+    for (const name of await fs.readdir(this.dir)) {
+      if (!isJobId(name)) continue;
+      try {
+        const job = JSON.parse(await fs.readFile(path.join(this.dir, name, JOB_FILE), 'utf8')) as JobRecord;
+        if (job?.id !== name || typeof job.status !== 'string') continue;
+        out.push(job);
+      } catch {
+        // a directory without a (readable) job.json: an upload interrupted before the record was written
+      }
+    }
+    return out;
+  }
+}

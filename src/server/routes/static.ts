@@ -1,0 +1,49 @@
+// What is not a job: GET /api/health, GET /api/models, GET /api/openapi.json, and the web page
+// (web/dist served as static files, or a placeholder page that points at the API when it is not built).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { VERSION } from '../../version.js';
+import type { HealthView, ModelsView } from '../api-types.js';
+import type { ServerContext } from '../context.js';
+import { openApiDocument } from '../openapi.js';
+
+const PLACEHOLDER = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>styleloom</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>styleloom</h1>
+<p>The web page is not built (no <code>web/dist</code> folder). The HTTP API is running:
+see <a href="/api/openapi.json">/api/openapi.json</a>, <a href="/api/health">/api/health</a> and
+<a href="/api/jobs">/api/jobs</a>.</p>
+</body></html>
+`;
+
+/** Registers GET /api/health, GET /api/models and GET /api/openapi.json. */
+export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { queue, limits, models } = ctx;
+
+  app.get('/api/health', async (): Promise<HealthView> => ({ ok: true, version: VERSION, queue: queue.stats(), uptimeS: Math.round(process.uptime()) }));
+
+  app.get('/api/models', async (): Promise<ModelsView> => {
+    const fast = await models.refresh();
+    const { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles } = limits;
+    return {
+      vgg: models.vgg ?? { path: null, layers: [], error: models.vggError },
+      fast: fast.map((m) => ({ name: m.name })),
+      fastModelsDir: models.fastDir,
+      limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles },
+    };
+  });
+
+  app.get('/api/openapi.json', async () => openApiDocument({ version: VERSION }));
+}
+
+/** Serves `webDir` at / when it has an index.html, else the placeholder page. */
+export async function registerWebPage(app: FastifyInstance, webDir: string): Promise<void> {
+  if (fs.existsSync(path.join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: path.resolve(webDir), prefix: '/', index: ['index.html'], dotfiles: 'deny' });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
+  }
+}

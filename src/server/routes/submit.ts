@@ -1,0 +1,122 @@
+// POST /api/jobs: a multipart upload (a "content" image, "style" image(s), the parameters as text
+// fields) read within the limits, parameters parsed, every image decoded once as a check, then enqueued.
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+import { readImage } from '../../image/io.js';
+import type { ServerContext, ServerLimits } from '../context.js';
+import { oneLine, type JobSpec } from '../jobs.js';
+import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
+import { QueueFullError, type UploadedFile } from '../queue.js';
+
+/** Decoded formats accepted in uploads (sharp can read more, e.g. SVG and PDF, which a server should not). */
+const FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp', gif: 'gif', tiff: 'tif', heif: 'avif' };
+
+/** The limits of @fastify/multipart for these uploads (the plugin is registered by createServer). */
+export function multipartLimits(limits: ServerLimits) {
+  const { maxBytes, maxStyles } = limits;
+  return { fileSize: maxBytes, files: maxStyles + 1, fields: 40, fieldSize: 64 * 1024, parts: maxStyles + 41, headerPairs: 200 };
+}
+
+/** At most `n` callers at a time in `run` (the others wait in order). */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(run: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await run();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+function clientName(filename: string | undefined): string | undefined {
+  if (!filename) return undefined;
+  const base = path.basename(filename.replace(/\\/g, '/'));
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
+  return clean || undefined;
+}
+
+/** What the parameter parsers check against: the limits and the models of this server. */
+function paramContext(ctx: ServerContext): ParamContext {
+  const { vgg, vggError } = ctx.models;
+  return {
+    limits: { maxSize: ctx.limits.maxSize, maxIters: ctx.limits.maxIters },
+    vgg: vgg ? { path: vgg.path, layers: vgg.layers } : null,
+    vggError,
+    fastModels: ctx.models.fast().map((m) => m.name),
+  };
+}
+
+/** Registers POST /api/jobs. */
+export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): void {
+  const { queue } = ctx;
+  const { maxBytes, maxUploadMb, maxPixels, maxSize } = ctx.limits;
+  const decodeSlot = limiter(2);
+
+  app.post('/api/jobs', async (req, reply) => {
+    if (!req.isMultipart()) throw new HttpError(400, 'send multipart/form-data: a "content" image file, "style" image file(s) and the parameters as text fields');
+    const stats = queue.stats();
+    if (stats.queued >= stats.maxQueue) throw new QueueFullError(stats.maxQueue);
+    const fields: Record<string, string> = Object.create(null);
+    let content: { data: Buffer; filename?: string } | undefined;
+    const styles: { data: Buffer; filename?: string }[] = [];
+    let problem: HttpError | undefined;
+    let total = 0;
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'content' && part.fieldname !== 'style') {
+          problem ??= new HttpError(400, `unknown file field ${JSON.stringify(oneLine(part.fieldname, 40))}; send the image as "content" and the style image(s) as "style"`);
+          part.file.resume();
+          continue;
+        }
+        const data = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE (413) past the limit
+        total += data.length;
+        if (total > maxBytes) throw new HttpError(413, `upload too large: at most ${maxUploadMb} MB per request`);
+        if (part.fieldname === 'content') {
+          if (content) problem ??= new HttpError(400, 'more than one "content" file; send exactly one');
+          content = { data, filename: part.filename };
+        } else styles.push({ data, filename: part.filename });
+      } else {
+        const name = part.fieldname;
+        if (name in fields) problem ??= new HttpError(400, `field ${JSON.stringify(oneLine(name, 40))} given twice; give it once`);
+        fields[name] = typeof part.value === 'string' ? part.value : String(part.value);
+      }
+    }
+    if (problem) throw problem;
+    if (!content || content.data.length === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
+    const mode = parseMode(fields);
+    delete fields.mode;
+    if (mode === 'fast') await ctx.models.refresh();
+    const pc = paramContext(ctx);
+    const spec: JobSpec =
+      mode === 'fast' ? { mode, params: parseFastParams(fields, styles.length, pc) } : { mode, params: parseGatysParams(fields, styles.length, pc) };
+    const check = async (f: { data: Buffer; filename?: string }, role: string, k: number) => {
+      const fmt = await sharp(f.data).metadata().then((m) => m.format, () => undefined);
+      if (fmt === undefined || FORMATS[fmt] === undefined) {
+        throw new HttpError(400, `${role}: not an image this server accepts (PNG, JPEG, WebP, GIF, TIFF, AVIF); convert it first`);
+      }
+      // decode the whole image (the only real check), a few at a time: a burst of uploads must not
+      // hold a decoded copy of every one of them at once; only the size is kept
+      const { width, height } = await decodeSlot(() => readImage(f.data, { name: role, maxPixels }));
+      const img = { width, height };
+      const file: UploadedFile = { name: `${k === 0 ? 'content' : `style-${k}`}.${FORMATS[fmt]}`, data: f.data, clientName: clientName(f.filename) };
+      return { file, img };
+    };
+    const c = await check(content, 'content', 0);
+    const s = [];
+    for (let k = 0; k < styles.length; k++) s.push(await check(styles[k], styles.length > 1 ? `style ${k + 1}` : 'style', k + 1));
+    if (spec.mode === 'fast' && !('size' in fields)) {
+      // no size given: the content's own, within the server's limit
+      const long = Math.max(c.img.width, c.img.height);
+      spec.params.size = long > maxSize ? maxSize : undefined;
+    }
+    const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file) });
+    void reply.code(201).header('location', `/api/jobs/${job.id}`);
+    return { id: job.id, status: job.status, url: `/api/jobs/${job.id}`, eventsUrl: `/api/jobs/${job.id}/events` };
+  });
+}
