@@ -1,0 +1,74 @@
+// The settings card: the sliders' read-outs, the Optimisation / Fast switch, the fast network list,
+// and which of them the server's models allow (GET /api/models).
+import type { JobMode, ModelsView } from '../../src/server/api-types.js';
+import { getModels } from './api.js';
+import { applyServerLimits, paintSlider, sliderInputs, styleWeight } from './controls.js';
+import { $, h, toast } from './dom.js';
+import { el } from './elements.js';
+import { pow10, title } from './format.js';
+import { saveSettings } from './persist.js';
+import { renderStyleThumbs, renderStyleTile, selectModel } from './pickers.js';
+import { updateStart } from './start.js';
+import { state } from './state.js';
+
+export function renderSettings() {
+  $('style-weight-out').textContent = pow10(styleWeight());
+  $('size-out').textContent = `${el.size.value} px`;
+  $('iters-out').textContent = el.iters.value;
+  for (const s of sliderInputs()) paintSlider(s);
+  updateStart();
+}
+
+export function setMode(m: JobMode) {
+  state.mode = m;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg')) b.setAttribute('aria-checked', String(b.dataset.mode === m));
+  const fast = m === 'fast';
+  $('field-model').hidden = !fast;
+  $('field-style-weight').hidden = fast;
+  $('field-iters').hidden = fast;
+  $('field-iters').parentElement!.classList.toggle('single', fast);
+  $('style-label').textContent = fast ? 'Network' : 'Style';
+  $('drop-style').classList.toggle('locked', fast);
+  $<HTMLInputElement>('file-style').disabled = fast;
+  renderStyleThumbs();
+  renderStyleTile();
+  updateStart();
+  saveSettings();
+}
+
+/** Sliders, colour switch, mode buttons and network list: re-render and save on every change. */
+export function wireSettings() {
+  for (const s of sliderInputs())
+    s.addEventListener('input', () => {
+      renderSettings();
+      saveSettings();
+    });
+  el.originalColors.addEventListener('change', saveSettings);
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg')) b.addEventListener('click', () => setMode(b.dataset.mode as JobMode));
+  el.model.addEventListener('change', () => selectModel(el.model.value));
+}
+
+export async function loadModels() {
+  let models: ModelsView;
+  try {
+    models = await getModels();
+  } catch (e) {
+    toast(`could not read /api/models: ${(e as Error).message}`, 'error');
+    return;
+  }
+  state.models = models;
+  applyServerLimits(models.limits);
+  el.model.replaceChildren(...models.fast.map((m) => h('option', { value: m.name }, title(m.name))));
+  if (!models.fast.some((m) => m.name === state.fastModel)) state.fastModel = models.fast[0]?.name ?? '';
+  el.model.value = state.fastModel;
+  const segFast = document.querySelector<HTMLButtonElement>('.seg[data-mode="fast"]')!;
+  const segGatys = document.querySelector<HTMLButtonElement>('.seg[data-mode="gatys"]')!;
+  segFast.disabled = models.fast.length === 0;
+  segGatys.disabled = !models.vgg.path;
+  if (segFast.disabled) segFast.title = 'The server has no fast-style networks';
+  if (segGatys.disabled) segGatys.title = models.vgg.error ?? 'The server has no VGG-19 weights';
+  if (state.mode === 'fast' && segFast.disabled) state.mode = 'gatys';
+  if (state.mode === 'gatys' && segGatys.disabled && !segFast.disabled) state.mode = 'fast';
+  setMode(state.mode);
+  renderSettings();
+}

@@ -1,0 +1,70 @@
+// The Stylise button: whether a job can start (and the hint line under it saying what is missing
+// or what will run), and starting the job on the API.
+import { createJob } from './api.js';
+import { styleWeight } from './controls.js';
+import { toast } from './dom.js';
+import { el } from './elements.js';
+import { pow10, title } from './format.js';
+import { refreshHistory } from './history-list.js';
+import { openJob } from './job-stream.js';
+import { refreshHealth } from './server-status.js';
+import { jobContent, picked, state } from './state.js';
+
+export function updateStart() {
+  const { models, mode, fastModel } = state;
+  const noVgg = models !== null && !models.vgg.path;
+  let hint = '';
+  let ok = false;
+  if (mode === 'gatys') {
+    if (noVgg) hint = 'The server has no VGG-19 weights: use Fast mode.';
+    else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
+    else if (!picked.content) hint = 'Now choose a photo.';
+    else if (!picked.style) hint = 'Now choose a painting.';
+    else {
+      ok = true;
+      hint = `${el.size.value} px · ${el.iters.value} iterations · style ${pow10(styleWeight())}`;
+    }
+  } else {
+    if (!fastModel) hint = 'The server has no fast-style networks.';
+    else if (!picked.content) hint = 'Choose a photo.';
+    else {
+      ok = true;
+      hint = `${el.size.value} px · ${title(fastModel)} network · one pass`;
+    }
+  }
+  el.startBtn.disabled = !ok;
+  el.startHint.textContent = hint;
+}
+
+export async function start() {
+  const content = picked.content;
+  if (!content) return;
+  const fd = new FormData();
+  fd.append('content', content.blob, content.name);
+  if (state.mode === 'fast') {
+    fd.append('mode', 'fast');
+    fd.append('model', state.fastModel);
+  } else {
+    const style = picked.style;
+    if (!style) return;
+    fd.append('style', style.blob, style.name);
+    fd.append('iters', el.iters.value);
+    fd.append('style_weight', String(styleWeight()));
+  }
+  fd.append('size', el.size.value);
+  fd.append('original_colors', el.originalColors.checked ? 'true' : 'false');
+  el.startBtn.disabled = true;
+  el.startText.textContent = 'Starting…';
+  try {
+    const { id } = await createJob(fd);
+    jobContent.set(id, content.url);
+    await openJob(id);
+    void refreshHistory();
+    void refreshHealth();
+  } catch (e) {
+    toast((e as Error).message, 'error');
+  } finally {
+    el.startText.textContent = 'Stylise';
+    updateStart();
+  }
+}
