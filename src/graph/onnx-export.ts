@@ -3,7 +3,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import type { Graph, Value } from './ir.js';
-import { opDef, type OnnxEmitter } from './ops.js';
+import { opDef, type OnnxEmitter } from './ops/index.js';
 
 const { onnx } = onnxProto;
 const OPSET = 17;
