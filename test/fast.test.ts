@@ -1,5 +1,6 @@
 // Fast mode: the network against the independent numpy reference (../shared/assets/tools), the
-// checkpoint loader on corrupt folders, the library API (sizes, batches, colours) and `styleloom fast`.
+// checkpoint loader on corrupt folders, the library API (sizes, batches, colours), `styleloom fast`, and
+// the sub-pixel form of the upsampling layers (subpixelWeight) against the transposed conv.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -7,15 +8,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { loadFastCheckpoint, FAST_LAYERS, variableName } from '../src/fast/checkpoint.js';
-import { buildFastGraph, bareOutputSide } from '../src/fast/network.js';
+import { buildFastGraph, bareOutputSide, subpixelWeight } from '../src/fast/network.js';
 import { fastStylize, fastStylizeBatch, loadFastModel, type LoadedFastModel } from '../src/fast/stylize-fast.js';
 import { rgbToYcbcr } from '../src/image/color.js';
 import { readImage, resizeTo } from '../src/image/io.js';
 import type { RgbImage } from '../src/image/types.js';
+import { Graph, numel } from '../src/graph/ir.js';
+import { evaluate } from '../src/graph/reference.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
 import { createRunner } from '../src/runtime/session.js';
 import { StyleloomError } from '../src/errors.js';
-import { ASSETS } from './helpers/fixtures.js';
+import { ASSETS, maxRelErr } from './helpers/fixtures.js';
 import { CHELSEA, COFFEE, assertNoOutput, assertOneLineError, runCli, showRun, tempDir } from './helpers/cli.js';
 import { randn } from './helpers/rand.js';
 
@@ -314,3 +317,24 @@ describe('styleloom fast', { skip: fs.existsSync(path.join(MODELS, 'wave', 'mani
     assertNoOutput(out);
   });
 });
+
+for (const [k, s, n] of [[3, 2, 3], [2, 2, 3], [3, 3, 2], [5, 4, 2]] as const) {
+  test(`sub-pixel conv + DepthToSpace equals the transposed conv (k ${k}, stride ${s}, TF SAME output ${s}n)`, () => {
+    const [cin, cout] = [3, 2];
+    const g = new Graph();
+    const x = g.input('x', [1, cin, n, n + 1]);
+    const w = randn(cin * cout * k * k, 50 + k, 0.5);
+    // TF 'SAME' for output s·n: total padding max(k − s, 0), the smaller half first (0 here)
+    const total = Math.max(k - s, 0);
+    const [p0, p1] = [Math.floor(total / 2), total - Math.floor(total / 2)];
+    assert.equal(p0, 0);
+    const ref = g.add1('ConvTranspose', [x, g.constant('w', w, [cin, cout, k, k])], { stride: s, pads: [p0, p0, p1, p1] });
+    const sw = subpixelWeight(w, cin, cout, k, s);
+    const D = sw.shape[2] - 1;
+    const phases = g.add1('Conv', [x, g.constant('ws', sw.data, sw.shape)], { pads: [D, D, 0, 0] });
+    const sub = g.add1('DepthToSpace', [phases], { block: s });
+    assert.deepEqual(sub.shape, ref.shape);
+    const [a, b] = evaluate(g, { x: randn(numel(x.shape), 4, 2) }, [ref, sub]);
+    assert.ok(maxRelErr(b, a) < 1e-12, `err ${maxRelErr(b, a)}`);
+  });
+}

@@ -1,82 +1,227 @@
-// Gradient of every op against central finite differences (float64 reference evaluator), and the
-// ONNX lowering of every op and its backward against the reference, on tiny shapes.
+// The ops of src/graph/ops/, one harness keyed by op name: the gradient of every op with a backward rule
+// against central finite differences (float64 reference evaluator), and the ONNX lowering of every op and
+// its backward against the reference, on tiny shapes; then op-specific checks (edge cases, shape rules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph, numel, type Value } from '../src/graph/ir.js';
 import { gradients } from '../src/graph/autodiff.js';
 import { evaluate } from '../src/graph/reference.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
+import { OPS, OP_FAMILIES, type DifferentiableOpName, type GradientOnlyOpName, type OpName } from '../src/graph/ops/index.js';
 import { createRunner } from '../src/runtime/session.js';
 import { randn } from './helpers/rand.js';
 import { maxRelErr } from './helpers/fixtures.js';
 
-type Build = (g: Graph, x: Value) => Value; // returns a tensor; the test reduces it to a scalar
+/** Builds a tensor (or a scalar) from input x; may declare more graph inputs, which are differentiated too unless `given`. */
+type Build = (g: Graph, x: Value) => Value;
+/** name, shape of x, build, and the names of inputs that are fed but get no gradient (e.g. Dot's second operand). */
+type FdCase = readonly [name: string, shape: number[], build: Build, given?: readonly string[]];
+type Cases = readonly [FdCase, ...FdCase[]];
 
-/** Scalar test loss: mean((op(x) - t)^2) with a fixed random target t, so every output element matters. */
-function setup(shape: number[], build: Build, seed: number) {
+const W = (g: Graph, shape: number[], seed: number) => g.constant(`w${seed}`, randn(numel(shape), seed, 0.5), shape);
+const B = (g: Graph, co: number, seed: number) => g.constant(`b${seed}`, randn(co, seed, 1), [co]);
+const conv = (g: Graph, x: Value, w: Value, attrs: Record<string, number | number[]>) => g.add1('Conv', [x, w], attrs);
+
+/**
+ * At least one case for every op with a backward rule: the type is computed from the op table, so a new op with
+ * a backward rule does not compile until it has a case here. Each case must contain the op it is filed under.
+ */
+const FD_CASES: Record<DifferentiableOpName, Cases> = {
+  Conv: [
+    ['conv 3x3 pad 1', [1, 2, 5, 6], (g, x) => g.conv(x, W(g, [3, 2, 3, 3], 11), B(g, 3, 12), 1)],
+    ['conv 3x3 pad 0', [1, 2, 5, 6], (g, x) => g.conv(x, W(g, [3, 2, 3, 3], 13), null, 0)],
+    ['conv 1x1', [1, 3, 4, 4], (g, x) => g.conv(x, W(g, [3, 3, 1, 1], 14), B(g, 3, 15), 0)],
+    ['conv 3x3 stride 2, TF SAME pads (0,0,1,1), even size', [1, 2, 6, 8], (g, x) => conv(g, x, W(g, [3, 2, 3, 3], 21), { stride: 2, pads: [0, 0, 1, 1] })],
+    ['conv 3x3 stride 2, pads 1, odd size', [1, 2, 5, 7], (g, x) => conv(g, x, W(g, [3, 2, 3, 3], 22), { stride: 2, pads: [1, 1, 1, 1] })],
+    ['conv 3x3 stride 2, no pad, unused last row/col', [1, 2, 6, 6], (g, x) => conv(g, x, W(g, [2, 2, 3, 3], 23), { stride: 2, pad: 0 })],
+    ['conv 3x3 stride 1, asymmetric pads', [1, 2, 4, 5], (g, x) => conv(g, x, W(g, [2, 2, 3, 3], 24), { pads: [0, 1, 2, 1] })],
+  ],
+  ConvTranspose: [
+    [
+      'conv transpose 3x3 stride 2, TF SAME (pads 0,0,1,1)',
+      [1, 3, 3, 4],
+      (g, x) => g.add1('ConvTranspose', [x, W(g, [3, 2, 3, 3], 25)], { stride: 2, pads: [0, 0, 1, 1] }),
+    ],
+    [
+      'conv transpose 3x3 stride 2, output padding',
+      [1, 2, 3, 2],
+      (g, x) => g.add1('ConvTranspose', [x, W(g, [2, 3, 3, 3], 26)], { stride: 2, pads: [1, 1, 1, 1], outPad: [1, 1] }),
+    ],
+  ],
+  MaxPool2: [['max pool (odd sizes)', [1, 2, 5, 7], (g, x) => g.maxPool2(x)]],
+  AvgPool2: [
+    ['avg pool (odd sizes)', [1, 2, 5, 7], (g, x) => g.avgPool2(x)],
+    ['avg pool (even sizes)', [1, 2, 4, 6], (g, x) => g.avgPool2(x)],
+  ],
+  Relu: [['relu', [1, 2, 4, 5], (g, x) => g.relu(x)]],
+  Tanh: [['tanh', [1, 2, 3, 4], (g, x) => g.add1('Tanh', [g.scale(x, 0.5)])]],
+  Clip: [['clip', [1, 2, 4, 4], (g, x) => g.add1('Clip', [x], { min: -1, max: 1.5 })]],
+  Scale: [['scale', [1, 2, 3, 3], (g, x) => g.scale(x, -2.5)]],
+  Affine: [['affine', [1, 2, 3, 3], (g, x) => g.add1('Affine', [x], { scale: 150, shift: 127.5 })]],
+  Add: [['add (value used twice)', [1, 2, 3, 3], (g, x) => g.sum([x, g.relu(x), g.scale(x, 3)])]],
+  InstanceNorm: [
+    [
+      'instance norm (batch 2; scale and shift are inputs too)',
+      [2, 3, 3, 4],
+      (g, x) => g.add1('InstanceNorm', [x, g.input('scale', [3]), g.input('shift', [3])], { eps: 1e-3 }),
+    ],
+  ],
+  ReflectPad: [['reflect pad', [1, 2, 4, 5], (g, x) => g.add1('ReflectPad', [x], { pads: [1, 2, 3, 1] })]],
+  ZeroPad: [['zero pad', [1, 2, 3, 3], (g, x) => g.add1('ZeroPad', [x], { pads: [2, 0, 1, 3] })]],
+  Crop: [['crop', [1, 2, 5, 6], (g, x) => g.add1('Crop', [x], { pads: [1, 2, 0, 1] })]],
+  DepthToSpace: [['depth to space (DCR, block 2)', [1, 8, 2, 3], (g, x) => g.add1('DepthToSpace', [x], { block: 2 })]],
+  SpaceToDepth: [['space to depth (block 2)', [1, 2, 4, 6], (g, x) => g.add1('SpaceToDepth', [x], { block: 2 })]],
+  Gram: [['gram', [1, 3, 4, 5], (g, x) => g.gram(x)]],
+  Mse: [
+    [
+      'mse against a target fed at run time, scaled (incoming gradient not 1)',
+      [1, 2, 3, 3],
+      (g, x) => g.scale(g.mse(x, g.input('target', [1, 2, 3, 3])), 0.5),
+      ['target'],
+    ],
+  ],
+  Tv: [['total variation', [1, 3, 4, 5], (g, x) => g.tv(x)]],
+  Dot: [
+    ['dot with a constant', [1, 2, 3, 4], (g, x) => g.add1('Dot', [x, W(g, [1, 2, 3, 4], 31)])],
+    [
+      'dot with a tensor fed at run time (the tiled style term), inside a loss (ScaleBy by a computed scalar)',
+      [1, 2, 3, 4],
+      (g, x) => g.mse(g.add1('Dot', [x, g.input('b', [1, 2, 3, 4])]), g.scalar('t0', 0.5)),
+      ['b'],
+    ],
+  ],
+};
+
+/**
+ * The ops without a backward rule of their own, each with the op whose cases exercise it (its backward emits
+ * it). The type is computed from the op table, so a new gradient-only op does not compile until it is listed.
+ */
+const GRADIENT_ONLY: Record<GradientOnlyOpName, DifferentiableOpName> = {
+  MaxUnpool2: 'MaxPool2',
+  AvgPool2Grad: 'AvgPool2',
+  ReluGrad: 'Relu',
+  TanhGrad: 'Tanh',
+  ClipGrad: 'Clip',
+  InstanceNormGrad: 'InstanceNorm',
+  ReflectPadGrad: 'ReflectPad',
+  GramGrad: 'Gram',
+  MseGrad: 'Mse',
+  TvGrad: 'Tv',
+  ScaleBy: 'Dot',
+};
+
+/** Compositions of several ops (the loss network and the feed-forward network in miniature). */
+const CHAINS: Cases = [
+  ['conv-relu-pool-gram chain', [1, 3, 6, 6], (g, x) => g.gram(g.maxPool2(g.relu(g.conv(x, W(g, [4, 3, 3, 3], 16), B(g, 4, 17), 1))))],
+  [
+    'reflect pad, stride-2 conv, instance norm, relu, transposed conv, tanh, affine, crop',
+    [1, 2, 6, 7],
+    (g, x) => {
+      const p = g.add1('ReflectPad', [x], { pads: [1, 0, 1, 1] });
+      const c = conv(g, p, W(g, [3, 2, 3, 3], 27), { stride: 2, pads: [0, 0, 1, 1] });
+      const n = g.relu(g.add1('InstanceNorm', [c, W(g, [3], 28), W(g, [3], 29)], { eps: 1e-3 }));
+      const u = g.add1('ConvTranspose', [n, W(g, [3, 2, 3, 3], 30)], { stride: 2, pads: [0, 0, 1, 1] });
+      const t = g.add1('Affine', [g.add1('Tanh', [u])], { scale: 1.5, shift: 0.5 });
+      return g.add1('Crop', [t], { pads: [1, 0, 0, 1] });
+    },
+  ],
+];
+
+/**
+ * Scalar test loss: the built value itself if it is a scalar, else mean((op(x) - t)^2) with a fixed random
+ * target t, so every output element matters. Gradients with respect to every graph input not `given`.
+ */
+function setup([, shape, build, given = []]: FdCase, seed: number) {
   const g = new Graph();
   const x = g.input('x', shape);
   const y = build(g, x);
   const loss = y.shape.length === 0 ? y : g.mse(y, g.constant('t', randn(numel(y.shape), seed + 1, 3), y.shape));
   g.output(loss);
-  const [gx] = gradients(g, loss, [x]);
-  g.output(gx);
-  return { g, x, loss, gx, x0: randn(numel(shape), seed, 2) };
+  const wrt = g.inputs.filter((v) => !given.includes(v.name));
+  const grads = gradients(g, loss, wrt);
+  for (const gv of grads) g.output(gv);
+  const feeds: Record<string, Float32Array> = {};
+  g.inputs.forEach((v, k) => {
+    // parameters of InstanceNorm etc.: around 1 so that scales are not tiny
+    feeds[v.name] = k === 0 ? randn(numel(v.shape), seed, 2) : randn(numel(v.shape), seed + 10 + k, 0.5).map((a) => a + 1);
+  });
+  return { g, wrt, loss, grads, feeds };
 }
 
-function finiteDifference(g: Graph, loss: Value, x0: Float32Array, eps = 1e-4): Float64Array {
-  const out = new Float64Array(x0.length);
-  const xp = Float64Array.from(x0);
-  for (let k = 0; k < x0.length; k++) {
+/** Central differences of the loss with respect to the input `name`, all other feeds fixed. */
+function finiteDifference(g: Graph, loss: Value, feeds: Record<string, Float32Array>, name: string, eps = 1e-4): Float64Array {
+  const all: Record<string, Float64Array> = {};
+  for (const [k, v] of Object.entries(feeds)) all[k] = Float64Array.from(v);
+  const xp = all[name];
+  const out = new Float64Array(xp.length);
+  for (let k = 0; k < xp.length; k++) {
     const v = xp[k];
     xp[k] = v + eps;
-    const [fp] = evaluate(g, { x: xp }, [loss]);
+    const [fp] = evaluate(g, all, [loss]);
     xp[k] = v - eps;
-    const [fm] = evaluate(g, { x: xp }, [loss]);
+    const [fm] = evaluate(g, all, [loss]);
     xp[k] = v;
     out[k] = (fp[0] - fm[0]) / (2 * eps);
   }
   return out;
 }
 
-const W = (g: Graph, co: number, ci: number, k: number, seed: number) => g.constant(`w${seed}`, randn(co * ci * k * k, seed, 0.5), [co, ci, k, k]);
-const B = (g: Graph, co: number, seed: number) => g.constant(`b${seed}`, randn(co, seed, 1), [co]);
+const opCases = Object.entries(FD_CASES) as [DifferentiableOpName, Cases][];
 
-const cases: [string, number[], Build][] = [
-  ['conv 3x3 pad 1', [1, 2, 5, 6], (g, x) => g.conv(x, W(g, 3, 2, 3, 11), B(g, 3, 12), 1)],
-  ['conv 3x3 pad 0', [1, 2, 5, 6], (g, x) => g.conv(x, W(g, 3, 2, 3, 13), null, 0)],
-  ['conv 1x1', [1, 3, 4, 4], (g, x) => g.conv(x, W(g, 3, 3, 1, 14), B(g, 3, 15), 0)],
-  ['relu', [1, 2, 4, 5], (g, x) => g.relu(x)],
-  ['max pool (odd sizes)', [1, 2, 5, 7], (g, x) => g.maxPool2(x)],
-  ['avg pool (odd sizes)', [1, 2, 5, 7], (g, x) => g.avgPool2(x)],
-  ['avg pool (even sizes)', [1, 2, 4, 6], (g, x) => g.avgPool2(x)],
-  ['gram', [1, 3, 4, 5], (g, x) => g.gram(x)],
-  ['total variation', [1, 3, 4, 5], (g, x) => g.tv(x)],
-  ['scale', [1, 2, 3, 3], (g, x) => g.scale(x, -2.5)],
-  ['add (value used twice)', [1, 2, 3, 3], (g, x) => g.sum([x, g.relu(x), g.scale(x, 3)])],
-  ['conv-relu-pool-gram chain', [1, 3, 6, 6], (g, x) => g.gram(g.maxPool2(g.relu(g.conv(x, W(g, 4, 3, 3, 16), B(g, 4, 17), 1))))],
-];
-
-for (const [name, shape, build] of cases) {
+for (const c of [...opCases.flatMap(([, cases]) => cases), ...CHAINS]) {
+  const name = c[0];
   test(`gradient of ${name} matches finite differences`, () => {
-    const { g, loss, gx, x0 } = setup(shape, build, 7);
-    const [analytic] = evaluate(g, { x: x0 }, [gx]);
-    const fd = finiteDifference(g, loss, x0);
-    const err = maxRelErr(analytic, fd);
-    assert.ok(err < 1e-6, `${name}: max |analytic - fd| / max |fd| = ${err}`);
-    assert.ok(Math.max(...fd.map(Math.abs)) > 0, 'gradient is not trivially zero');
+    const { g, wrt, loss, grads, feeds } = setup(c, 7);
+    const analytic = evaluate(g, feeds, grads);
+    wrt.forEach((v, k) => {
+      const fd = finiteDifference(g, loss, feeds, v.name);
+      const err = maxRelErr(analytic[k], fd);
+      assert.ok(err < 1e-6, `${name}, d/d${v.name}: max |analytic - fd| / max |fd| = ${err}`);
+      assert.ok(Math.max(...fd.map(Math.abs)) > 0, `d/d${v.name} is not trivially zero`);
+    });
   });
 
   test(`ONNX lowering of ${name} (forward and backward) matches the reference`, async () => {
-    const { g, loss, gx, x0 } = setup(shape, build, 9);
-    const [refLoss, refGrad] = evaluate(g, { x: x0 }, [loss, gx]);
+    const { g, loss, grads, feeds } = setup(c, 9);
+    const ref = evaluate(g, feeds, [loss, ...grads]);
     const runner = await createRunner(toOnnx(g), { threads: 1 });
-    const out = await runner.run({ x: { data: x0, dims: shape } });
+    const tensors = Object.fromEntries(g.inputs.map((v) => [v.name, { data: feeds[v.name], dims: v.shape }]));
+    const out = await runner.run(tensors);
     await runner.release();
-    assert.ok(Math.abs(out[loss.name][0] - refLoss[0]) <= 1e-5 * Math.abs(refLoss[0]), `loss ${out[loss.name][0]} vs ${refLoss[0]}`);
-    assert.ok(maxRelErr(out[gx.name], refGrad) < 1e-5, `grad err ${maxRelErr(out[gx.name], refGrad)}`);
+    assert.ok(Math.abs(out[loss.name][0] - ref[0][0]) <= 1e-5 * Math.abs(ref[0][0]), `loss ${out[loss.name][0]} vs ${ref[0][0]}`);
+    grads.forEach((gv, k) => {
+      const err = maxRelErr(out[gv.name], ref[k + 1]);
+      assert.ok(err < 1e-5, `${gv.name}: err ${err}`);
+    });
   });
 }
+
+/** The ops in the graph of a case after differentiation (forward and backward nodes). */
+const opsOf = (c: FdCase): Set<OpName> => new Set(setup(c, 7).g.nodes.map((n) => n.op));
+
+test('the op table is the union of the families, each op in exactly one', () => {
+  const names = Object.values(OP_FAMILIES).flatMap((family) => Object.keys(family));
+  assert.equal(new Set(names).size, names.length, 'an op is in two families');
+  assert.deepEqual([...names].sort(), Object.keys(OPS).sort());
+});
+
+test('the ops with finite-difference cases are exactly those with a backward rule', () => {
+  for (const op of Object.keys(OPS) as OpName[]) {
+    const differentiable = OPS[op].backward !== undefined;
+    assert.equal(op in FD_CASES, differentiable, `${op}: backward rule ${differentiable}, FD case ${op in FD_CASES}`);
+    assert.equal(op in GRADIENT_ONLY, !differentiable, `${op}: listed as gradient-only but has a backward rule`);
+  }
+});
+
+test('each case contains the op it is filed under', () => {
+  for (const [op, cases] of opCases) for (const c of cases) assert.ok(opsOf(c).has(op), `case "${c[0]}" has no ${op} node`);
+});
+
+test('each gradient-only op is exercised by a case of the op it is filed under', () => {
+  for (const [op, by] of Object.entries(GRADIENT_ONLY) as [GradientOnlyOpName, DifferentiableOpName][]) {
+    assert.ok(FD_CASES[by].some((c) => opsOf(c).has(op)), `no case of ${by} emits ${op}`);
+  }
+});
 
 test('relu derivative at exactly 0 is 0', () => {
   const g = new Graph();
@@ -85,4 +230,33 @@ test('relu derivative at exactly 0 is 0', () => {
   const [gx] = gradients(g, loss, [x]);
   const [d] = evaluate(g, { x: [0, 1, -1] }, [gx]);
   assert.deepEqual([...d], [0, 2 / 3, 0]);
+});
+
+test('shape rules: strided conv, transposed conv and pads', () => {
+  const g = new Graph();
+  const x = g.input('x', [1, 3, 33, 47]);
+  const w = W(g, [4, 3, 3, 3], 40);
+  assert.deepEqual(conv(g, x, w, { stride: 2, pads: [1, 1, 1, 1] }).shape, [1, 4, 17, 24]);
+  const y = g.input('y', [1, 4, 9, 12]);
+  assert.deepEqual(g.add1('ConvTranspose', [y, W(g, [4, 2, 3, 3], 41)], { stride: 2, pads: [0, 0, 1, 1] }).shape, [1, 2, 18, 24]);
+  assert.deepEqual(g.add1('ReflectPad', [x], { pads: [1, 0, 2, 1] }).shape, [1, 3, 36, 48]);
+  assert.throws(() => g.add1('ReflectPad', [g.input('z', [1, 1, 2, 5])], { pads: [2, 0, 0, 0] }), /too large/);
+  assert.deepEqual(conv(g, x, w, { pad: 1 }).shape, [1, 4, 33, 47]); // the original attrs still mean the same
+});
+
+test('reflect pad does not repeat the edge (numpy/PyTorch "reflect")', () => {
+  const g = new Graph();
+  const x = g.input('x', [1, 1, 1, 4]);
+  const y = g.add1('ReflectPad', [x], { pads: [0, 2, 0, 3] });
+  const [out] = evaluate(g, { x: [1, 2, 3, 4] }, [y]);
+  assert.deepEqual([...out], [3, 2, 1, 2, 3, 4, 3, 2, 1]);
+});
+
+test('space to depth inverts depth to space', () => {
+  const g = new Graph();
+  const x = g.input('x', [2, 12, 2, 3]);
+  const y = g.add1('SpaceToDepth', [g.add1('DepthToSpace', [x], { block: 2 })], { block: 2 });
+  const x0 = randn(numel(x.shape), 3);
+  const [out] = evaluate(g, { x: x0 }, [y]);
+  assert.deepEqual([...out], [...Float64Array.from(x0)]);
 });

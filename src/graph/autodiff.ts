@@ -1,8 +1,8 @@
 // Reverse-mode differentiation of an IR graph into the same graph: walks the nodes backwards and asks
-// each op for its local backward rule (ops.ts), summing gradients of values used more than once.
+// each op for its local backward rule (ops/), summing gradients of values used more than once.
 import { StyleloomError } from '../errors.js';
 import type { Graph, Value } from './ir.js';
-import { opDef } from './ops.js';
+import { opDef } from './ops/index.js';
 
 /**
  * Appends the nodes computing d(loss)/d(wrt) and returns the gradient value for each `wrt`.

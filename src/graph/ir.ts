@@ -1,39 +1,14 @@
 // The op IR: values with static shapes, nodes in topological order, constants as initializers.
-// Builder methods infer each output's shape as the node is added (see ops.ts for the op rules).
+// Builder methods infer each output's shape as the node is added (see ops/ for the op rules).
 import { StyleloomError } from '../errors.js';
-import { OPS, type OpName } from './ops.js';
+import { OPS } from './ops/index.js';
+import { numel, shapeStr, type Attrs, type DType, type GraphBuilder, type Node, type OpName, type Shape, type Value } from './types.js';
 
-export type DType = 'float32' | 'int64';
-export type Shape = readonly number[];
-
-export interface Value {
-  readonly id: number;
-  readonly name: string;
-  readonly shape: Shape;
-  readonly dtype: DType;
-}
-
-export type Attrs = Record<string, number | number[] | string | undefined>;
-
-export interface Node {
-  readonly op: OpName;
-  readonly inputs: readonly Value[];
-  readonly outputs: readonly Value[];
-  readonly attrs: Attrs;
-}
-
-export function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function shapeStr(shape: Shape): string {
-  return `[${shape.join(',')}]`;
-}
+export { numel, shapeStr } from './types.js';
+export type { Attrs, DType, Node, OpName, Shape, Value } from './types.js';
 
 /** A graph under construction. Nodes are appended in topological order by construction. */
-export class Graph {
+export class Graph implements GraphBuilder {
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];

@@ -1,9 +1,9 @@
-// Lowers an IR graph to an ONNX ModelProto (opset 17) and serialises it with onnx-proto (protobufjs).
-// Constants become initializers stored as raw_data; each op lowers itself (ops.ts).
+// Lowers an IR graph to an ONNX ModelProto (IR version 8, opset 17) and serialises it with onnx-proto
+// (protobufjs). Graph constants become initializers stored as raw_data; each op lowers itself (ops/).
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import type { Graph, Value } from './ir.js';
-import { opDef, type OnnxEmitter } from './ops.js';
+import { opDef, type OnnxEmitter } from './ops/index.js';
 
 const { onnx } = onnxProto;
 const OPSET = 17;
@@ -19,7 +19,10 @@ function valueInfo(v: Value): O.IValueInfoProto {
   };
 }
 
-/** ONNX attributes that are floats even when their value happens to be whole (Gemm alpha, norms' epsilon, ...). */
+/**
+ * Attribute names written as FLOAT even when the value is whole; every other number is an INT. The lowerings
+ * use Gemm's `alpha` and InstanceNormalization's `epsilon`; none of them sets the other names today.
+ */
 const FLOAT_ATTRIBUTES = new Set(['alpha', 'beta', 'epsilon', 'min', 'max', 'value']);
 
 function attribute(name: string, value: number | number[] | string): O.IAttributeProto {
@@ -41,7 +44,9 @@ export function toOnnx(g: Graph, graphName = 'styleloom'): Uint8Array {
   const initializers: O.ITensorProto[] = [];
   let tmp = 0;
   const fresh = (base: string) => `${base}__${tmp++}`;
-  const consts = new Map<string, string>(); // dedupe small constants by content
+  // The constants an op's lowering asks for (shapes, axes, scalars) are deduplicated by content; the
+  // graph's own constants are written once each below, under their IR names.
+  const consts = new Map<string, string>();
   const emitter: OnnxEmitter = {
     node(opType, inputs, attrs = {}, outputs = 1) {
       const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => fresh(opType)) : outputs;
@@ -85,7 +90,8 @@ export function toOnnx(g: Graph, graphName = 'styleloom'): Uint8Array {
     );
   }
   for (const node of g.nodes) {
-    // Indices of MaxPool are consumed only by MaxUnpool; every other output keeps its IR name.
+    // Every IR output keeps its IR name, MaxPool2's second output (the argmax indices that MaxUnpool2
+    // reads) included; the extra ONNX nodes an op lowers to get fresh names.
     opDef(node.op).onnx(emitter, node, node.inputs.map((v) => v.name), node.outputs.map((v) => v.name));
   }
   const model: O.IModelProto = {

@@ -2,7 +2,7 @@
 // Used by the tests for finite differences and to check the ONNX lowering.
 import { StyleloomError } from '../errors.js';
 import type { Graph, Value } from './ir.js';
-import { opDef, type Arr } from './ops.js';
+import { opDef, type Arr } from './ops/index.js';
 
 /** Evaluate `wanted` values given data for the graph's inputs (by input name). */
 export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>, wanted: Value[]): Float64Array[] {

@@ -1,0 +1,49 @@
+// The contract every op entry fulfils (shape rule, backward rule, float64 reference, ONNX lowering) and
+// the small helpers the op families share.
+import { StyleloomError } from '../../errors.js';
+import type { Attrs, DType, GraphBuilder, Node, Shape, Value } from '../types.js';
+
+/** A float64 array with its shape (the reference evaluator's tensors; int64 indices are stored exactly). */
+export interface Arr {
+  data: Float64Array;
+  shape: Shape;
+}
+
+/** What an op may do while lowering itself to ONNX (implemented in onnx-export.ts). */
+export interface OnnxEmitter {
+  /** Add an ONNX node; returns its output names (fresh names unless `outputs` are given). */
+  node(opType: string, inputs: string[], attrs?: Record<string, number | number[] | string>, outputs?: string[] | number): string[];
+  int64(values: number[]): string;
+  float(values: number[], dims?: number[]): string;
+}
+
+/** One op: its shape rule, local backward rule (emitted as more IR ops), float64 reference and ONNX lowering. */
+export interface OpDef {
+  infer(inputs: readonly Value[], attrs: Attrs): { shape: Shape; dtype: DType }[];
+  /** Gradients of the loss with respect to each input, given those of the outputs (null = none). */
+  backward?(g: GraphBuilder, node: Node, gys: (Value | null)[]): (Value | null)[];
+  evaluate(inputs: Arr[], attrs: Attrs): Arr[];
+  onnx(e: OnnxEmitter, node: Node, ins: string[], outs: string[]): void;
+}
+
+export const f32 = (shape: Shape) => ({ shape, dtype: 'float32' as DType });
+export const num = (a: Attrs, k: string) => a[k] as number;
+export const shapeAttr = (a: Attrs, k: string) => a[k] as number[];
+
+export function expectRank(op: string, v: Value, rank: number): void {
+  if (v.shape.length !== rank) {
+    throw new StyleloomError('E_INTERNAL', `${op}: ${v.name} has shape [${v.shape}], expected rank ${rank}`);
+  }
+}
+export function expectSame(op: string, a: Value, b: Value): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, k) => d !== b.shape[k])) {
+    throw new StyleloomError('E_INTERNAL', `${op}: shapes [${a.shape}] and [${b.shape}] differ`);
+  }
+}
+export const size = (s: Shape) => s.reduce((p, d) => p * d, 1);
+
+export function map2(a: Arr, b: Arr, f: (x: number, y: number) => number): Arr {
+  const out = new Float64Array(a.data.length);
+  for (let k = 0; k < out.length; k++) out[k] = f(a.data[k], b.data[k]);
+  return { data: out, shape: a.shape };
+}

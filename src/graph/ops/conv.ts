@@ -1,0 +1,191 @@
+// Convolutions: Conv (any stride, symmetric or per-side zero padding) and ConvTranspose, each the
+// other's data gradient, with their float64 kernels and the flipped weight of the plain conv's gradient.
+import { StyleloomError } from '../../errors.js';
+import { f32, num, expectRank, type Arr, type OpDef } from './common.js';
+import type { Attrs, ConvOpName, GraphBuilder, Node, Shape, Value } from '../types.js';
+
+/** W'[ci, co, kh-1-u, kw-1-v] = W[co, ci, u, v]: the weight whose convolution is conv's data gradient. */
+export function flipTransposeWeight(w: Float32Array, shape: Shape): Float32Array {
+  const [co, ci, kh, kw] = shape;
+  const out = new Float32Array(w.length);
+  for (let o = 0; o < co; o++)
+    for (let c = 0; c < ci; c++)
+      for (let u = 0; u < kh; u++)
+        for (let v = 0; v < kw; v++)
+          out[((c * co + o) * kh + (kh - 1 - u)) * kw + (kw - 1 - v)] = w[((o * ci + c) * kh + u) * kw + v];
+  return out;
+}
+
+export const CONV_OPS = {
+  /**
+   * 2-D convolution, symmetric zero padding `pad`; weight (and bias) must be constants to get a data gradient.
+   * Optional: `stride` (default 1) and `pads` = [top, left, bottom, right] (overrides `pad`, may be asymmetric).
+   */
+  Conv: {
+    infer([x, w, b], a) {
+      expectRank('Conv', x, 4);
+      expectRank('Conv', w, 4);
+      if (x.shape[1] !== w.shape[1]) {
+        throw new StyleloomError('E_INTERNAL', `Conv: input has ${x.shape[1]} channels, weight ${w.name} expects ${w.shape[1]}`);
+      }
+      if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[0])) {
+        throw new StyleloomError('E_INTERNAL', `Conv: bias ${b.name} has shape [${b.shape}], expected [${w.shape[0]}]`);
+      }
+      const [pt, pl, pb, pr] = convPads(a);
+      const s = convStride(a);
+      const oh = Math.floor((x.shape[2] + pt + pb - w.shape[2]) / s) + 1;
+      const ow = Math.floor((x.shape[3] + pl + pr - w.shape[3]) / s) + 1;
+      if (oh < 1 || ow < 1) throw new StyleloomError('E_INTERNAL', `Conv: input [${x.shape}] is smaller than kernel [${w.shape}]`);
+      return [f32([x.shape[0], w.shape[0], oh, ow])];
+    },
+    backward(g, node, [gy]) {
+      const [, w] = node.inputs;
+      const data = g.constants.get(w.id);
+      if (!gy) return [null, null, null];
+      if (!isPlainConv(node.attrs)) return [convDataGrad(g, node, gy), null, null];
+      if (!data) throw new StyleloomError('E_INTERNAL', `Conv backward: weight ${w.name} is not a constant`);
+      const wt = g.constant(`${w.name}_flipT`, flipTransposeWeight(data, w.shape), [w.shape[1], w.shape[0], w.shape[2], w.shape[3]]);
+      const pad = w.shape[2] - 1 - num(node.attrs, 'pad');
+      return [g.conv(gy, wt, null, pad, `${node.outputs[0].name}_dx`), null, null];
+    },
+    evaluate([x, w, b], a) {
+      return [conv2dGeneral(x, w, b, convPads(a), convStride(a))];
+    },
+    onnx(e, node, ins, outs) {
+      const [, w] = node.inputs;
+      const s = convStride(node.attrs);
+      e.node('Conv', ins, { kernel_shape: [w.shape[2], w.shape[3]], pads: convPads(node.attrs), strides: [s, s] }, outs);
+    },
+  },
+
+  /**
+   * Transposed 2-D convolution (the adjoint of Conv with the same `stride` and `pads`), no bias.
+   * Weight [C_in, C_out, kH, kW] (ONNX layout); `pads` = [top, left, bottom, right] are cropped from the
+   * full output and `outPad` = [rows, cols] (each < stride) added at the bottom/right:
+   * out = stride·(in − 1) + k − pads_begin − pads_end + outPad. Data gradient: Conv(dy, W) with the same stride/pads.
+   */
+  ConvTranspose: {
+    infer([x, w], a) {
+      expectRank('ConvTranspose', x, 4);
+      expectRank('ConvTranspose', w, 4);
+      if (x.shape[1] !== w.shape[0]) {
+        throw new StyleloomError('E_INTERNAL', `ConvTranspose: input has ${x.shape[1]} channels, weight ${w.name} expects ${w.shape[0]}`);
+      }
+      const [oh, ow] = convTransposeOut(x.shape, w.shape, a);
+      if (oh < 1 || ow < 1) throw new StyleloomError('E_INTERNAL', `ConvTranspose: output of [${x.shape}] would be empty`);
+      return [f32([x.shape[0], w.shape[1], oh, ow])];
+    },
+    backward(g, node, [gy]) {
+      if (!gy) return [null, null];
+      const s = convStride(node.attrs);
+      const dx = g.add1('Conv', [gy, node.inputs[1]], { stride: s, pads: convPads(node.attrs) }, `${node.outputs[0].name}_dx`);
+      return [dx, null];
+    },
+    evaluate([x, w], a) {
+      return [convTranspose2d(x, w, convPads(a), convStride(a), outPadAttr(a))];
+    },
+    onnx(e, node, ins, outs) {
+      const [, w] = node.inputs;
+      const s = convStride(node.attrs);
+      const op = outPadAttr(node.attrs);
+      const attrs: Record<string, number[]> = { kernel_shape: [w.shape[2], w.shape[3]], strides: [s, s], pads: convPads(node.attrs) };
+      if (op[0] || op[1]) attrs.output_padding = op;
+      e.node('ConvTranspose', ins, attrs, outs);
+    },
+  },
+} satisfies Record<ConvOpName, OpDef>;
+
+/** Conv/ConvTranspose padding as ONNX orders it: [top, left, bottom, right] (from `pads`, else symmetric `pad`). */
+function convPads(a: Attrs): number[] {
+  if (Array.isArray(a.pads)) return [...a.pads];
+  const p = (a.pad as number | undefined) ?? 0;
+  return [p, p, p, p];
+}
+
+function convStride(a: Attrs): number {
+  return (a.stride as number | undefined) ?? 1;
+}
+
+function outPadAttr(a: Attrs): number[] {
+  return Array.isArray(a.outPad) ? [...a.outPad] : [0, 0];
+}
+
+/** The original Conv: stride 1 and one symmetric `pad` (its flipped-weight backward applies). */
+function isPlainConv(a: Attrs): boolean {
+  return convStride(a) === 1 && a.pads === undefined;
+}
+
+/** Data gradient of a strided or asymmetrically padded Conv: the transposed convolution with the same geometry. */
+function convDataGrad(g: GraphBuilder, node: Node, gy: Value): Value {
+  const [x, w] = node.inputs;
+  const s = convStride(node.attrs);
+  const [pt, pl, pb, pr] = convPads(node.attrs);
+  const outPad = [x.shape[2] - (s * (gy.shape[2] - 1) + w.shape[2] - pt - pb), x.shape[3] - (s * (gy.shape[3] - 1) + w.shape[3] - pl - pr)];
+  return g.add1('ConvTranspose', [gy, w], { stride: s, pads: [pt, pl, pb, pr], outPad }, `${node.outputs[0].name}_dx`);
+}
+
+function convTransposeOut(x: Shape, w: Shape, a: Attrs): [number, number] {
+  const s = convStride(a);
+  const [pt, pl, pb, pr] = convPads(a);
+  const [oph, opw] = outPadAttr(a);
+  return [s * (x[2] - 1) + w[2] - pt - pb + oph, s * (x[3] - 1) + w[3] - pl - pr + opw];
+}
+
+/** Convolution with any stride and per-side zero padding [top, left, bottom, right] (float64). */
+function conv2dGeneral(x: Arr, w: Arr, b: Arr | undefined, pads: number[], s: number): Arr {
+  const [n, ci, h, wd] = x.shape;
+  const [co, , kh, kw] = w.shape;
+  const [pt, pl, pb, pr] = pads;
+  const oh = Math.floor((h + pt + pb - kh) / s) + 1;
+  const ow = Math.floor((wd + pl + pr - kw) / s) + 1;
+  const out = new Float64Array(n * co * oh * ow);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let o = 0; o < co; o++) {
+      const base = (b0 * co + o) * oh * ow;
+      if (b) out.fill(b.data[o], base, base + oh * ow);
+      for (let c = 0; c < ci; c++)
+        for (let u = 0; u < kh; u++)
+          for (let v = 0; v < kw; v++) {
+            const wv = w.data[((o * ci + c) * kh + u) * kw + v];
+            for (let i = 0; i < oh; i++) {
+              const yi = i * s + u - pt;
+              if (yi < 0 || yi >= h) continue;
+              const xrow = ((b0 * ci + c) * h + yi) * wd;
+              for (let j = 0; j < ow; j++) {
+                const xj = j * s + v - pl;
+                if (xj >= 0 && xj < wd) out[base + i * ow + j] += wv * x.data[xrow + xj];
+              }
+            }
+          }
+    }
+  return { data: out, shape: [n, co, oh, ow] };
+}
+
+/** Transposed convolution (float64): out[s·i + u − top, s·j + v − left] += x[i, j] · w[c, o, u, v]. */
+function convTranspose2d(x: Arr, w: Arr, pads: number[], s: number, outPad: number[]): Arr {
+  const [n, ci, h, wd] = x.shape;
+  const [, co, kh, kw] = w.shape;
+  const [pt, pl, pb, pr] = pads;
+  const oh = s * (h - 1) + kh - pt - pb + outPad[0];
+  const ow = s * (wd - 1) + kw - pl - pr + outPad[1];
+  const out = new Float64Array(n * co * oh * ow);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let c = 0; c < ci; c++)
+      for (let o = 0; o < co; o++) {
+        const base = (b0 * co + o) * oh * ow;
+        for (let u = 0; u < kh; u++)
+          for (let v = 0; v < kw; v++) {
+            const wv = w.data[((c * co + o) * kh + u) * kw + v];
+            for (let i = 0; i < h; i++) {
+              const y = i * s + u - pt;
+              if (y < 0 || y >= oh) continue;
+              const xrow = ((b0 * ci + c) * h + i) * wd;
+              for (let j = 0; j < wd; j++) {
+                const z = j * s + v - pl;
+                if (z >= 0 && z < ow) out[base + y * ow + z] += wv * x.data[xrow + j];
+              }
+            }
+          }
+      }
+  return { data: out, shape: [n, co, oh, ow] };
+}

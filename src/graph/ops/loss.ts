@@ -1,0 +1,225 @@
+// Reductions the loss terms are made of: Gram matrix, mean squared error, total variation and the dot
+// product with a given tensor, each next to its gradient op (ScaleBy is Dot's).
+import { StyleloomError } from '../../errors.js';
+import { f32, expectRank, expectSame, size, map2, type Arr, type OpDef } from './common.js';
+import type { LossOpName } from '../types.js';
+
+/** Forward differences along the last (axis 3) or second-to-last (axis 2) axis of an NCHW array. */
+function diffs(x: Arr, axis: 2 | 3): { d: Float64Array; rows: number; h: number; w: number } {
+  const [n, c, h, w] = x.shape;
+  const dh = axis === 2 ? h - 1 : h;
+  const dw = axis === 3 ? w - 1 : w;
+  const d = new Float64Array(n * c * Math.max(dh, 0) * Math.max(dw, 0));
+  for (let p = 0; p < n * c; p++)
+    for (let i = 0; i < dh; i++)
+      for (let j = 0; j < dw; j++) {
+        const a = p * h * w + i * w + j;
+        d[(p * dh + i) * dw + j] = x.data[axis === 3 ? a + 1 : a + w] - x.data[a];
+      }
+  return { d, rows: n * c, h: dh, w: dw };
+}
+
+export const LOSS_OPS = {
+  /** G = M Mᵀ / (C·H·W) with M = F reshaped C × (H·W). */
+  Gram: {
+    infer([f]) {
+      expectRank('Gram', f, 4);
+      if (f.shape[0] !== 1) throw new StyleloomError('E_INTERNAL', 'Gram: batch size must be 1');
+      return [f32([f.shape[1], f.shape[1]])];
+    },
+    backward(g, node, [gy]) {
+      return [gy ? g.add1('GramGrad', [gy, node.inputs[0]], {}, `${node.outputs[0].name}_d`) : null];
+    },
+    evaluate([f]) {
+      const [, c, h, w] = f.shape;
+      const hw = h * w;
+      const n = c * hw;
+      const out = new Float64Array(c * c);
+      for (let a = 0; a < c; a++)
+        for (let b = a; b < c; b++) {
+          let s = 0;
+          for (let k = 0; k < hw; k++) s += f.data[a * hw + k] * f.data[b * hw + k];
+          out[a * c + b] = out[b * c + a] = s / n;
+        }
+      return [{ data: out, shape: [c, c] }];
+    },
+    onnx(e, node, [f], outs) {
+      const [, c, h, w] = node.inputs[0].shape;
+      const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
+      e.node('Gemm', [m, m], { alpha: 1 / (c * h * w), transB: 1 }, outs);
+    },
+  },
+
+  /** dF = (dG + dGᵀ) M / N, reshaped to F's shape. */
+  GramGrad: {
+    infer([gy, f]) {
+      return [f32(f.shape)];
+    },
+    evaluate([gy, f]) {
+      const [, c, h, w] = f.shape;
+      const hw = h * w;
+      const n = c * hw;
+      const out = new Float64Array(c * hw);
+      for (let a = 0; a < c; a++)
+        for (let b = 0; b < c; b++) {
+          const s = (gy.data[a * c + b] + gy.data[b * c + a]) / n;
+          if (s === 0) continue;
+          for (let k = 0; k < hw; k++) out[a * hw + k] += s * f.data[b * hw + k];
+        }
+      return [{ data: out, shape: f.shape }];
+    },
+    onnx(e, node, [gy, f], outs) {
+      const [, c, h, w] = node.inputs[1].shape;
+      const [t] = e.node('Transpose', [gy], { perm: [1, 0] });
+      const [s] = e.node('Add', [gy, t]);
+      const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
+      const [d] = e.node('Gemm', [s, m], { alpha: 1 / (c * h * w) });
+      e.node('Reshape', [d, e.int64([...node.inputs[1].shape])], {}, outs);
+    },
+  },
+
+  /** mean((a - t)²) as a scalar; t is a target (no gradient). */
+  Mse: {
+    infer([a, t]) {
+      expectSame('Mse', a, t);
+      return [f32([])];
+    },
+    backward(g, node, [gy]) {
+      const [a, t] = node.inputs;
+      return [gy ? g.add1('MseGrad', [a, t, gy], {}, `${node.outputs[0].name}_d`) : null, null];
+    },
+    evaluate([a, t]) {
+      let s = 0;
+      for (let k = 0; k < a.data.length; k++) s += (a.data[k] - t.data[k]) ** 2;
+      return [{ data: Float64Array.of(s / a.data.length), shape: [] }];
+    },
+    onnx(e, _n, [a, t], outs) {
+      const [d] = e.node('Sub', [a, t]);
+      const [q] = e.node('Mul', [d, d]);
+      e.node('ReduceMean', [q], { keepdims: 0 }, outs);
+    },
+  },
+
+  /** gy · 2 (a - t) / numel. */
+  MseGrad: {
+    infer([a]) {
+      return [f32(a.shape)];
+    },
+    evaluate([a, t, gy]) {
+      const c = (2 * gy.data[0]) / a.data.length;
+      return [map2(a, t, (x, y) => c * (x - y))];
+    },
+    onnx(e, node, [a, t, gy], outs) {
+      const [d] = e.node('Sub', [a, t]);
+      const [c] = e.node('Mul', [gy, e.float([2 / size(node.inputs[0].shape)])]);
+      e.node('Mul', [d, c], {}, outs);
+    },
+  },
+
+  /** Squared anisotropic total variation over all channels, divided by the number of pixels H·W. */
+  Tv: {
+    infer([x]) {
+      expectRank('Tv', x, 4);
+      return [f32([])];
+    },
+    backward(g, node, [gy]) {
+      return [gy ? g.add1('TvGrad', [node.inputs[0], gy], {}, `${node.outputs[0].name}_d`) : null];
+    },
+    evaluate([x]) {
+      let s = 0;
+      for (const axis of [3, 2] as const) for (const v of diffs(x, axis).d) s += v * v;
+      return [{ data: Float64Array.of(s / (x.shape[2] * x.shape[3])), shape: [] }];
+    },
+    onnx(e, node, [x], outs) {
+      const [, , h, w] = node.inputs[0].shape;
+      const sq = (axis: number, len: number) => {
+        const [hi] = e.node('Slice', [x, e.int64([1]), e.int64([len]), e.int64([axis])]);
+        const [lo] = e.node('Slice', [x, e.int64([0]), e.int64([len - 1]), e.int64([axis])]);
+        const [d] = e.node('Sub', [hi, lo]);
+        const [q] = e.node('Mul', [d, d]);
+        return e.node('ReduceSum', [q], { keepdims: 0 })[0];
+      };
+      const [s] = e.node('Add', [sq(3, w), sq(2, h)]);
+      e.node('Mul', [s, e.float([1 / (h * w)])], {}, outs);
+    },
+  },
+
+  /** gy · 2/(HW) · (DxᵀDx + DyᵀDy) x: per channel 2(d[k-1] - d[k]) along each axis, zero past the edges. */
+  TvGrad: {
+    infer([x]) {
+      return [f32(x.shape)];
+    },
+    evaluate([x, gy]) {
+      const [n, c, h, w] = x.shape;
+      const out = new Float64Array(x.data.length);
+      const k = (2 * gy.data[0]) / (h * w);
+      for (const axis of [3, 2] as const) {
+        const { d, h: dh, w: dw } = diffs(x, axis);
+        for (let p = 0; p < n * c; p++)
+          for (let i = 0; i < dh; i++)
+            for (let j = 0; j < dw; j++) {
+              const v = k * d[(p * dh + i) * dw + j];
+              const a = p * h * w + i * w + j;
+              out[a] -= v;
+              out[axis === 3 ? a + 1 : a + w] += v;
+            }
+      }
+      return [{ data: out, shape: x.shape }];
+    },
+    onnx(e, node, [x, gy], outs) {
+      const [, , h, w] = node.inputs[0].shape;
+      const part = (axis: number, len: number) => {
+        const [hi] = e.node('Slice', [x, e.int64([1]), e.int64([len]), e.int64([axis])]);
+        const [lo] = e.node('Slice', [x, e.int64([0]), e.int64([len - 1]), e.int64([axis])]);
+        const [d] = e.node('Sub', [hi, lo]);
+        const before = [0, 0, 0, 0, 0, 0, 0, 0];
+        const after = [0, 0, 0, 0, 0, 0, 0, 0];
+        before[axis] = 1; // pad at the start: element k gets d[k-1]
+        after[4 + axis] = 1; // pad at the end: element k gets d[k]
+        const [p1] = e.node('Pad', [d, e.int64(before)]);
+        const [p2] = e.node('Pad', [d, e.int64(after)]);
+        return e.node('Sub', [p1, p2])[0];
+      };
+      const [s] = e.node('Add', [part(3, w), part(2, h)]);
+      const [c] = e.node('Mul', [gy, e.float([2 / (h * w)])]);
+      e.node('Mul', [s, c], {}, outs);
+    },
+  },
+
+  /** Σ a·b as a scalar; b is a given (constant or input) tensor with no gradient. */
+  Dot: {
+    infer([a, b]) {
+      expectSame('Dot', a, b);
+      return [f32([])];
+    },
+    backward(g, node, [gy]) {
+      const [a, b] = node.inputs;
+      if (!gy) return [null, null];
+      return [g.add1('ScaleBy', [b, gy], {}, `${node.outputs[0].name}_d`), null];
+    },
+    evaluate([a, b]) {
+      let s = 0;
+      for (let k = 0; k < a.data.length; k++) s += a.data[k] * b.data[k];
+      return [{ data: Float64Array.of(s), shape: [] }];
+    },
+    onnx(e, _n, [a, b], outs) {
+      const [m] = e.node('Mul', [a, b]);
+      e.node('ReduceSum', [m], { keepdims: 0 }, outs);
+    },
+  },
+
+  /** x · s for a runtime scalar s (shape []); Dot's gradient b · dy. */
+  ScaleBy: {
+    infer([x, s]) {
+      if (s.shape.length !== 0) throw new StyleloomError('E_INTERNAL', `ScaleBy: ${s.name} is not a scalar`);
+      return [f32(x.shape)];
+    },
+    evaluate([x, s]) {
+      const k = s.data[0];
+      return [{ data: x.data.map((v) => v * k), shape: x.shape }];
+    },
+    onnx(e, _n, ins, outs) {
+      e.node('Mul', ins, {}, outs);
+    },
+  },
+} satisfies Record<LossOpName, OpDef>;
