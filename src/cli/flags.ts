@@ -1,7 +1,7 @@
 // The commander flags of a job, read off the option table, and the values they parsed mapped back to
 // option keys; plus the CLI's rendering of option errors (--style-weight) and its one-line usage errors.
 import { Command, Option } from 'commander';
-import { renderMessage, type StyleloomError } from '../errors.js';
+import { renderMessage, renderTemplate, type StyleloomError } from '../errors.js';
 import { integer, list, number, numberList } from './parse.js';
 import { cliName, flagOf, rowsFor, type JobRow } from '../options/names.js';
 import type { Job, Kind } from '../options/types.js';
@@ -14,10 +14,10 @@ const PARSER: Partial<Record<Kind, (v: string) => unknown>> = { int: integer, nu
 export function optionFor(j: JobRow): Option {
   const r = j.row;
   if (r.kind === 'boolean') {
-    return new Option(`--${r.negate ? 'no-' : ''}${flagOf(r)}`, r.negate ? (r.noDoc ?? r.doc) : j.doc);
+    return new Option(`--${r.negate ? 'no-' : ''}${flagOf(r)}`, renderTemplate(r.negate ? (r.noDoc ?? r.doc) : j.doc, cliName));
   }
   const arg = `<${r.arg ?? DEFAULT_ARG[r.kind] ?? 'value'}${j.many ? '...' : ''}>`;
-  const opt = new Option(`--${flagOf(r)} ${arg}`, j.doc);
+  const opt = new Option(`--${flagOf(r)} ${arg}`, renderTemplate(j.doc, cliName));
   const parse = PARSER[r.kind];
   if (parse) opt.argParser(parse);
   if (r.kind === 'choice' && !r.orImage) opt.choices(r.choices as string[]);

@@ -61,7 +61,11 @@ export function apiRowsFor(job: Job): JobRow[] {
   return rowsFor(job).filter((j) => isApiField(j.row));
 }
 
-export const isApiField = (r: Row): boolean => (r as { api?: boolean }).api !== false && !r.cliOnly && r.kind !== 'image' && r.kind !== 'images';
+/** The jobs the HTTP API runs (mode=gatys is the image job). */
+export const API_JOBS: readonly Job[] = ['image', 'fast'];
+
+export const isApiField = (r: Row): boolean =>
+  (r as { api?: boolean }).api !== false && !r.cliOnly && r.kind !== 'image' && r.kind !== 'images' && r.jobs.some((j) => API_JOBS.includes(j));
 
 /** The default of `key` for `job` (from the table). */
 export function defaultOf(key: string, job: Job = 'image'): Value | undefined {

@@ -21,11 +21,11 @@ export const OPTION_ROWS = [
   {
     key: 'styles', flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid'], arg: 'file', many: true,
     doc: 'style image(s); repeat the flag or list several; required',
-    jobsVary: { grid: { doc: 'style images, one column each (gatys); with --mode fast, optional header images, one per model' } },
+    jobsVary: { grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' } },
   },
   {
     key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
-    doc: 'output image (.png, .jpg or .webp)',
+    doc: 'output image (.png, .jpg or .webp), written to a temporary name, then renamed',
     jobsVary: {
       fast: { noDefault: true, required: true, doc: 'output file (.png, .jpg or .webp) for one image, or an existing directory (<name>.png each)' },
       grid: { default: 'grid.png', doc: 'output sheet (.png, .jpg or .webp)' },
@@ -34,7 +34,7 @@ export const OPTION_ROWS = [
   {
     key: 'model', kind: 'string', jobs: ['fast', 'grid'], arg: 'dir',
     doc: 'feed-forward style network: a model folder (manifest.json + Variable files) or a name under $STYLELOOM_FAST_MODELS (on the API: a name from /api/models)',
-    jobsVary: { fast: { required: true }, grid: { many: true, doc: 'with --mode fast: one model folder (or name under $STYLELOOM_FAST_MODELS) per column' } },
+    jobsVary: { fast: { required: true }, grid: { many: true, doc: 'with {mode} fast: one model folder (or name under $STYLELOOM_FAST_MODELS) per column' } },
     example: 'wave',
   },
   // ---- what the optimisation does ----
@@ -54,9 +54,9 @@ export const OPTION_ROWS = [
     jobsVary: { grid: { default: 100, doc: 'iterations per cell (gatys)' } },
     page: { min: 20, max: 1000, step: 10 }, example: 2,
   },
-  { key: 'scales', kind: 'int', jobs: ['image'], arg: 'n', min: 1, max: 12, default: 1, doc: 'coarse-to-fine: optimise at n sizes growing by about √2 up to --size', example: 2 },
-  { key: 'minSize', kind: 'int', jobs: ['image'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'long side of the first scale (default: --size / √2^(scales-1))', example: 16 },
-  { key: 'scaleIters', resumable: true, kind: 'ints', jobs: ['image'], arg: 'list', min: 1, max: MAX_ITERS, doc: 'iterations at each scale, e.g. 300,200,100 (overrides --iters)', example: [2] },
+  { key: 'scales', kind: 'int', jobs: ['image'], arg: 'n', min: 1, max: 12, default: 1, doc: 'coarse-to-fine: optimise at n sizes growing by about √2 up to {size}', example: 2 },
+  { key: 'minSize', kind: 'int', jobs: ['image'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'long side of the first scale (default: {size} / √2^(scales-1))', example: 16 },
+  { key: 'scaleIters', resumable: true, kind: 'ints', jobs: ['image'], arg: 'list', min: 1, max: MAX_ITERS, doc: 'iterations at each scale, e.g. 300,200,100 (overrides {iters})', example: [2] },
   { key: 'optimizer', kind: 'choice', choices: OPTIMIZER_KINDS, jobs: ['image', 'grid'], arg: 'name', default: 'lbfgs', doc: 'optimiser', example: 'adam' },
   { key: 'lr', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5 },
   { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2 },
@@ -69,15 +69,15 @@ export const OPTION_ROWS = [
     jobsVary: { grid: { doc: 'style image size relative to the cell' } }, example: 0.5,
   },
   { key: 'styleLayerWeights', kind: 'numbers', jobs: ['image'], arg: 'list', min: 0, doc: 'relative weight per style layer, e.g. 1,1,2 (default: equal)', example: [1, 1, 2] },
-  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid'], arg: 'kind', default: 'max', doc: 'pooling in VGG', example: 'avg' },
+  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
   { key: 'init', kind: 'choice', choices: ['content', 'noise'], orImage: true, jobs: ['image'], arg: 'how', default: 'content', doc: 'start from: content, noise, or an image file (of the content\'s aspect ratio; not on the API)', example: 'noise' },
-  { key: 'noiseRatio', kind: 'number', jobs: ['image'], arg: 'r', min: 0, max: 1, default: 1, doc: 'with --init noise: r·noise + (1−r)·content', example: 0.5 },
+  { key: 'noiseRatio', kind: 'number', jobs: ['image'], arg: 'r', min: 0, max: 1, default: 1, doc: 'with {init} noise: r·noise + (1−r)·content', example: 0.5 },
   { key: 'ema', kind: 'number', jobs: ['image'], arg: 'decay', min: 0, default: 0, doc: 'average the iterate (exponential moving average, e.g. 0.99; 0 = off) to remove high-frequency noise', example: 0.9 },
   { key: 'seed', kind: 'int', jobs: ['image', 'grid'], arg: 'n', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed of the noise init (same seed + threads = same bits)', example: 7 },
   { key: 'originalColors', kind: 'boolean', jobs: ['image', 'fast', 'grid'], default: false, doc: "keep the content's colours (stylised luminance, content chroma)", example: true },
   { key: 'colorMatch', kind: 'boolean', jobs: ['image'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
   // ---- grid layout ----
-  { key: 'cellHeight', kind: 'int', jobs: ['grid'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'cell height, px (default: --size, square cells)' },
+  { key: 'cellHeight', kind: 'int', jobs: ['grid'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'cell height, px (default: {size}, square cells)' },
   { key: 'mode', kind: 'choice', choices: ['gatys', 'fast'], jobs: ['grid'], arg: 'mode', default: 'gatys', api: false, doc: 'gatys (optimise each cell) or fast (a pre-trained network per column)' },
   { key: 'fit', kind: 'choice', choices: ['cover', 'contain'], jobs: ['grid'], arg: 'how', default: 'cover', doc: 'cover: crop every image to the cell (what is stylised); contain: letterbox' },
   { key: 'gap', kind: 'int', jobs: ['grid'], arg: 'px', min: 0, max: 1024, default: 0, doc: 'pixels between cells' },
@@ -87,8 +87,8 @@ export const OPTION_ROWS = [
   { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
   { key: 'tile', resumable: true, kind: 'int', jobs: ['image'], arg: 'px', min: 0, max: MAX_SIZE, api: false, doc: 'evaluate in tiles of this size to fit large images in memory (same result); 0 = never (default: 768 above 1.5 megapixels)' },
   { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
-  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider' },
-  { key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state every n iterations (0 = never)' },
+  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
+  { key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state (<out>.state) every n iterations (0 = never)' },
   // ---- CLI output ----
   { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
   { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
@@ -97,7 +97,7 @@ export const OPTION_ROWS = [
     doc: 'embed provenance (software, parameters, input SHA-256, attribution) in the output',
     noDoc: 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output',
   },
-  { key: 'resume', resumable: true, kind: 'path', jobs: ['image'], arg: 'state', cliOnly: true, api: false, doc: 'continue a run from its state file (<out>.state, written with --save-every); --iters sets the new total' },
+  { key: 'resume', resumable: true, kind: 'path', jobs: ['image'], arg: 'state', cliOnly: true, api: false, doc: 'continue a run from its state file (<out>.state, written with {saveEvery}); {iters} sets the new total' },
 ] as const satisfies readonly Row[];
 
 export type OptionRows = typeof OPTION_ROWS;

@@ -40,7 +40,7 @@ export interface Row {
   /** The library's name (camelCase): stylize({ styleWeight }). */
   key: string;
   kind: Kind;
-  /** One line for --help, the OpenAPI description and the README. */
+  /** One line for --help, the OpenAPI description and the README; other options named `{key}` (each edge names them its way). */
   doc: string;
   jobs: readonly Job[];
   /** CLI flag without the dashes (default: the key in kebab-case). */

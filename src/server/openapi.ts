@@ -1,13 +1,12 @@
 // The OpenAPI 3 description of the HTTP service, served at /api/openapi.json. Keep it in step with
-// app.ts: test/server-api.test.ts checks that every route has a path here and the reverse.
+// the routes: test/server-api.test.ts checks that every route has a path here and the reverse. The
+// job fields come from the option table (openapi-params.ts).
+import { jobFieldSchemas } from './openapi-params.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const idParam = { $ref: '#/components/parameters/JobId' };
 
-const num = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'number', description, ...extra });
-const int = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'integer', description, ...extra });
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
-const boolField = (description: string) => ({ type: 'string', enum: ['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'], description });
 
 export function openApiDocument(opts: { version: string }) {
   return {
@@ -220,25 +219,8 @@ export function openApiDocument(opts: { version: string }) {
           properties: {
             content: { type: 'string', format: 'binary', description: 'the photo to repaint' },
             style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode; repeat the field' },
-            mode: str('gatys (default) or fast', { enum: ['gatys', 'fast'] }),
-            model: str('fast mode: a network name from /api/models'),
-            size: int('long side of the output, px (default 512; fast: the input size)', { minimum: 16 }),
-            iters: int('iterations per scale (default 300)', { minimum: 1 }),
-            optimizer: str('lbfgs (default) or adam', { enum: ['lbfgs', 'adam'] }),
-            lr: num('Adam step, grey levels (default 10)', { minimum: 0, exclusiveMinimum: true }),
-            content_weight: num('default 1', { minimum: 0 }),
-            style_weight: num('default 1000', { minimum: 0 }),
-            tv_weight: num('default 1', { minimum: 0 }),
-            content_layers: str('comma-separated VGG-19 conv layers, e.g. conv3_2'),
-            style_layers: str('comma-separated VGG-19 conv layers'),
-            pool: str('max (default) or avg', { enum: ['max', 'avg'] }),
-            init: str('content (default) or noise', { enum: ['content', 'noise'] }),
-            seed: int('seed of the noise init (default 0)', { minimum: 0 }),
-            style_blend_weights: str('comma-separated, one per style (default equal)'),
-            original_colors: boolField("keep the content's colours"),
-            color_match: boolField("match each style's colours to the content's first"),
-            scales: int('coarse-to-fine scales (default 1)', { minimum: 1, maximum: 12 }),
-            style_scale: num('style image size relative to the output (default 1)', { minimum: 0, exclusiveMinimum: true }),
+            mode: str('gatys (default) or fast', { enum: ['gatys', 'fast'], default: 'gatys' }),
+            ...jobFieldSchemas(),
           },
         },
       },

@@ -1,6 +1,8 @@
 // The sliders' ranges (style weight, size, iterations): the one place that reads or writes their
-// min/max/step/default. index.html has the bare inputs; applyRanges() gives them these at start.
+// min/max/step/default, taken from the option table's page controls and defaults. index.html has the
+// bare inputs; applyRanges() gives them these at start.
 import type { ModelsView } from '../../src/server/api-types.js';
+import { rowOf } from '../../src/options/table.js';
 import { el } from './elements.js';
 
 export type Slider = 'styleWeight' | 'size' | 'iters';
@@ -15,11 +17,18 @@ export interface SliderRange {
 
 export const SLIDERS: readonly Slider[] = ['styleWeight', 'size', 'iters'];
 
+/** A slider of the option `key`: its row's page control and default (a log slider moves the exponent). */
+function rangeOf(key: string): SliderRange {
+  const r = rowOf(key);
+  if (!r.page || typeof r.default !== 'number') throw new Error(`option ${key} has no page control`);
+  return { min: r.page.min, max: r.page.max, step: r.page.step, value: r.page.log ? Math.log10(r.default) : r.default };
+}
+
 /** The style weight's slider is its exponent: the weight is 10^value. */
 export const RANGES: Readonly<Record<Slider, Readonly<SliderRange>>> = {
-  styleWeight: { min: 1, max: 5, step: 0.05, value: 3 },
-  size: { min: 128, max: 1024, step: 32, value: 512 },
-  iters: { min: 20, max: 1000, step: 10, value: 300 },
+  styleWeight: rangeOf('styleWeight'),
+  size: rangeOf('size'),
+  iters: rangeOf('iters'),
 };
 
 /** `?dev`: lower minimums for quick tests. */

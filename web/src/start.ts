@@ -1,5 +1,6 @@
 // The Stylise button: whether a job can start (and the hint line under it saying what is missing
 // or what will run), and starting the job on the API.
+import { apiName } from '../../src/options/names.js';
 import { createJob } from './api.js';
 import { styleWeight } from './controls.js';
 import { toast } from './dom.js';
@@ -43,16 +44,16 @@ export async function start() {
   fd.append('content', content.blob, content.name);
   if (state.mode === 'fast') {
     fd.append('mode', 'fast');
-    fd.append('model', state.fastModel);
+    fd.append(apiName('model'), state.fastModel);
   } else {
     const style = picked.style;
     if (!style) return;
     fd.append('style', style.blob, style.name);
-    fd.append('iters', el.iters.value);
-    fd.append('style_weight', String(styleWeight()));
+    fd.append(apiName('iters'), el.iters.value);
+    fd.append(apiName('styleWeight'), String(styleWeight()));
   }
-  fd.append('size', el.size.value);
-  fd.append('original_colors', el.originalColors.checked ? 'true' : 'false');
+  fd.append(apiName('size'), el.size.value);
+  fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
   el.startBtn.disabled = true;
   el.startText.textContent = 'Starting…';
   try {
