@@ -127,6 +127,14 @@ test('malformed conv tensors are E_WEIGHTS errors naming the tensor', async () =
   await assert.rejects(loadVggWeights(file([{ name: 'classifier.0.weight', shape: [2] }], CAFFE)), isErr('E_WEIGHTS', /has no VGG-19 conv layers/));
 });
 
+test('weights holding NaN or Infinity are refused when loaded, naming the tensor and element', async () => {
+  const [w0, b0] = convTensors(0, 4, 3);
+  const nanW = { ...w0, data: Array.from(w0.data!, (v, i) => (i === 7 ? NaN : v)) };
+  await assert.rejects(loadVggWeights(file([nanW, b0], CAFFE)), isErr('E_WEIGHTS', /features\.0\.weight \(conv1_1\) holds NaN at element 7; the file is damaged — download it again/));
+  const infB = { ...b0, data: Array.from(b0.data!, (v, i) => (i === 2 ? -Infinity : v)) };
+  await assert.rejects(loadVggWeights(file([w0, infB], CAFFE)), isErr('E_WEIGHTS', /features\.0\.bias \(conv1_1\) holds -Infinity at element 2/));
+});
+
 test('resolveWeightsPath: --weights, then STYLELOOM_WEIGHTS, then the cache; clear errors', () => {
   const root = mkdtempSync(join(tmpdir(), 'styleloom-wp-'));
   const flag = join(root, 'flag.safetensors');

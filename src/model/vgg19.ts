@@ -108,6 +108,10 @@ function collectConvs(path: string, st: Safetensors): Map<string, ConvWeights> {
     if (i !== prevOut) {
       throw weightsError(path, `${wName} (${layer.name}) takes ${i} input channels but ${prevName} gives ${prevOut}; the layers do not chain — this is not a VGG-19 file`);
     }
+    for (const [name, data] of [[wName, w.data], [bName, b.data]] as const) {
+      const bad = data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw weightsError(path, `${name} (${layer.name}) holds ${data[bad]} at element ${bad}; the file is damaged — download it again (styleloom weights download)`);
+    }
     conv.set(layer.name, { weight: w.data, shape: [o, i, 3, 3], bias: b.data });
     prevOut = o;
     prevName = layer.name;
