@@ -1,25 +1,23 @@
-// The Gatys pipeline behind the library API: load images and weights, compute targets, build the loss
-// graph once, then iterate (one onnxruntime run + one optimiser step per iteration), with progress,
-// snapshots, NaN detection and cancellation.
+// The Gatys loop behind the library API: load images and weights, build each scale's loss evaluator
+// once (evaluator.ts), then iterate (one loss+gradient evaluation + one optimiser step per iteration),
+// coarse to fine, with progress, snapshots, resumable states, NaN detection and cancellation.
 import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
-import { buildLossGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
-import { TiledEvaluator } from './tiled.js';
-import { toOnnx } from '../graph/onnx-export.js';
+import { TERM_NAMES } from '../loss/gatys.js';
 import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
 import { resolveWeightsPath } from '../model/weights.js';
 import { createOptimizer } from '../optim/index.js';
-import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/session.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import { checkResume, stateOptionsOf, STATE_VERSION, type OptimizerState, type ResumeState, type StateReason } from './state.js';
+import { checkResume, stateOptionsOf } from './resume.js';
+import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
-import { computeTargets } from './targets.js';
-import type { LossTerms, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
+import { createEvaluator } from './evaluator.js';
+import type { LossTerms, OptimizerState, ResumeState, StateReason, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
 
 /** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
 export const NOISE_STD = 10;
@@ -40,55 +38,9 @@ async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Floa
   return toCaffe(await loadAtSize(o.init, content.width, content.height));
 }
 
-/** Loss terms and gradient at an image; one graph, or tiles for large images. */
-interface LossEvaluator {
-  evaluate(x: Float32Array): Promise<{ loss: LossTerms; grad: Float32Array }>;
-  release(): Promise<void>;
-}
-
-/** Images with more pixels than this are evaluated in tiles unless `tile` says otherwise. */
-export const AUTO_TILE_PIXELS = 1_500_000;
-export const AUTO_TILE_SIZE = 768;
-
 /** L-BFGS history pairs: torch's 100, fewer when 100 pairs of this image would exceed ~4 GB. */
 export function lbfgsHistoryFor(n: number): number {
   return Math.max(5, Math.min(100, Math.floor(4e9 / (8 * n))));
-}
-
-type TensorImage = { data: Float32Array; width: number; height: number };
-
-async function createEvaluator(
-  spec: LossSpec,
-  content: TensorImage,
-  styles: TensorImage[],
-  o: ResolvedOptions,
-  session: SessionOptions,
-  layers: { content: string[]; style: string[] },
-): Promise<LossEvaluator> {
-  const { width, height } = content;
-  const tile = o.tile ?? (width * height > AUTO_TILE_PIXELS ? AUTO_TILE_SIZE : 0);
-  if (tile > 0) {
-    return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights);
-  }
-  const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
-  const lg = buildLossGraph(spec, height, width);
-  const feeds: Record<string, FloatTensor> = {};
-  for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
-  for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
-  const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
-  const dims = [1, 3, height, width];
-  return {
-    async evaluate(x) {
-      const out = await runner.run({ ...feeds, [lg.image]: { data: x, dims } });
-      const loss: LossTerms = { content: 0, style: 0, tv: 0, total: out[lg.total][0] };
-      for (const t of TERM_NAMES) {
-        const name = lg.terms[t];
-        if (name) loss[t] = out[name][0];
-      }
-      return { loss, grad: out[lg.grad] };
-    },
-    release: () => runner.release(),
-  };
 }
 
 function checkFinite(loss: LossTerms, iter: number, o: ResolvedOptions): void {
