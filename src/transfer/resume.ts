@@ -1,9 +1,9 @@
 // The resume rules: what a state records of the run's options, the options that continue a state, and
-// the check that those options can continue it. The file format is state-file.ts.
+// the checks that those options and input files can continue it. The file format is state-file.ts.
 import path from 'node:path';
 import { StyleloomError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
-import type { ResumeState, StateOptions, StylizeOptions } from './types.js';
+import type { InputHashes, ResumeState, StateOptions, StylizeOptions } from './types.js';
 
 /** `<out>.state`, next to the output. */
 export function statePathFor(out: string): string {
@@ -59,4 +59,26 @@ export function checkResume(s: ResumeState, o: ResolvedOptions, sizes: number[],
   }
   if ((o.ema > 0) !== Boolean(s.ema)) throw bad(`the state was written ${s.ema ? 'with' : 'without'} --ema; keep that setting`);
   return s;
+}
+
+/**
+ * Checks, before the loop, that the input files are the ones the state was made from, by SHA-256: the
+ * state's image and optimiser memory belong to those images, and continuing with others would silently
+ * optimise a different problem. An input given as decoded pixels, now or when the state was written,
+ * has no hash and is not checked. A changed file is a one-line E_INPUT error naming it.
+ */
+export function checkInputs(s: ResumeState, o: ResolvedOptions, now: InputHashes): void {
+  if (s.inputs.styles.length !== now.styles.length) {
+    throw new StyleloomError('E_USAGE', `cannot resume: the state was made with ${s.inputs.styles.length} style images, these options have ${now.styles.length}; pass the same ones`);
+  }
+  const check = (what: string, src: unknown, was: string | null, is: string | null) => {
+    if (was === null || is === null || was === is) return;
+    throw new StyleloomError(
+      'E_INPUT',
+      `cannot resume: the ${what} ${String(src)} changed since the state was saved (SHA-256 now ${is.slice(0, 12)}…, the state's ${was.slice(0, 12)}…); restore it or start a new run without --resume`,
+    );
+  };
+  check('content image', o.content, s.inputs.content, now.content);
+  now.styles.forEach((h, k) => check(`style image ${k + 1}`, o.styles[k], s.inputs.styles[k], h));
+  check('init image', o.init, s.inputs.init, now.init);
 }

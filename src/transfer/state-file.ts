@@ -6,8 +6,13 @@
 //   bytes 24..    H bytes of UTF-8 JSON (space-padded so that the data starts at a multiple of 8)
 //   then          the arrays of the header's table, raw little-endian float32, back to back
 //
-// The header holds everything else (options, counters, loss history, optimiser scalars) plus
-// `dataBytes` and the CRC-32 of the data, so a truncated or damaged file is refused, never half-used.
+// The header holds everything else (options, counters, loss history, optimiser scalars, the SHA-256 of
+// each input file) plus `dataBytes` and the CRC-32 of the data, so a truncated or damaged file is
+// refused, never half-used.
+//
+// Version 2 added the input files' SHA-256. Version 1 files are refused (with their own message), not
+// resumed unchecked: a resume cannot tell whether their content or style files changed since, and
+// continuing on changed inputs silently optimises another problem; a new run is the honest answer.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import zlib from 'node:zlib';
@@ -15,9 +20,9 @@ import { StyleloomError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { isRecord } from '../util/guards.js';
 import { VERSION } from '../version.js';
-import type { OptimizerState, ResumeState, StateOptions, StateReason } from './types.js';
+import type { InputHashes, OptimizerState, ResumeState, StateOptions, StateReason } from './types.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 export const STATE_MAGIC = 'styleloom-state\n';
 const PREAMBLE = 24;
 
@@ -93,6 +98,7 @@ export function encodeState(s: ResumeState): Uint8Array[] {
     createdAt: new Date().toISOString(),
     reason: s.reason,
     options: s.options,
+    inputs: s.inputs,
     sizes: s.sizes,
     itersPerScale: s.itersPerScale,
     scale: s.scale,
@@ -152,6 +158,9 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
     throw fail('not a styleloom state file (they are written next to the output as <out>.state with --save-every, or on Ctrl-C)');
   }
   const version = buf.readUInt32LE(16);
+  if (version === 1) {
+    throw fail(`state format version 1 does not record the SHA-256 of the input files, so a resume could not tell whether they changed; start a new run without --resume (styleloom ${VERSION} reads version ${STATE_VERSION})`);
+  }
   if (version !== STATE_VERSION) {
     throw fail(`state format version ${version} is not supported (styleloom ${VERSION} reads version ${STATE_VERSION}); resume it with the styleloom that wrote it`);
   }
@@ -203,6 +212,11 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
   }
   if (!isRecord(options) || !(typeof options.content === 'string' || options.content === null) || !Array.isArray(options.styles)) throw corrupt('options');
   if (!['save', 'abort', 'end'].includes(h.reason as string)) throw corrupt('reason');
+  const inputs = h.inputs;
+  const isHash = (v: unknown) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+  if (!isRecord(inputs) || !isHash(inputs.content) || !isHash(inputs.init) || !Array.isArray(inputs.styles) || inputs.styles.length !== options.styles.length || !inputs.styles.every(isHash)) {
+    throw corrupt('input hashes');
+  }
   const n = 3 * width * height;
   const x = arr('x');
   if (x.length !== n) throw corrupt(`the image has ${x.length} values but ${width}x${height} needs ${n}`);
@@ -250,6 +264,7 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
     software: typeof h.software === 'string' ? h.software : 'unknown',
     reason: h.reason as StateReason,
     options: options as StateOptions,
+    inputs: inputs as unknown as InputHashes,
     sizes: sizes as number[],
     itersPerScale: itersPerScale as number[],
     scale,

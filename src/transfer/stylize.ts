@@ -13,7 +13,8 @@ import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import { checkResume, stateOptionsOf } from './resume.js';
+import { decodeHeld, readInputs, type HeldImage } from './inputs.js';
+import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
 import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
 import { createEvaluator } from './evaluator.js';
@@ -26,7 +27,8 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
 }
 
-async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Float32Array> {
+/** x0: the content, noise, or the init image (`init`, read at the start) at the content's size. */
+async function initialImage(o: ResolvedOptions, content: RgbImage, init: HeldImage | null): Promise<Float32Array> {
   if (o.init === 'content') return toCaffe(content);
   if (o.init === 'noise') {
     const x = randn(3 * content.width * content.height, o.seed);
@@ -35,7 +37,7 @@ async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Floa
     for (let k = 0; k < x.length; k++) x[k] = r * NOISE_STD * x[k] + (c ? (1 - r) * c[k] : 0);
     return x;
   }
-  return toCaffe(await loadAtSize(o.init, content.width, content.height));
+  return toCaffe(await loadAtSize(init ? await decodeHeld(init) : o.init, content.width, content.height));
 }
 
 /** L-BFGS history pairs: torch's 100, fewer when 100 pairs of this image would exceed ~4 GB. */
@@ -91,6 +93,10 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
   const t0 = performance.now();
   const resume = options.resume ? checkResume(options.resume, o, sizes, itersPerScale) : undefined;
+  const inputs = await readInputs(o);
+  if (resume) checkInputs(resume, o, inputs.hashes);
+  const contentImage = await decodeHeld(inputs.content);
+  const styleImages = await Promise.all(inputs.styles.map(decodeHeld));
   let done = resume?.iter ?? 0;
   let prev: { x: Float32Array; width: number; height: number } | null = null;
   const history: number[] = resume ? resume.lossHistory.slice() : [];
@@ -105,8 +111,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     checkAborted(signal);
   };
   for (let si = resume?.scale ?? 0; si < sizes.length; si++) {
-    const content = await loadAtLongSide(o.content, sizes[si]);
-    const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
+    const content = await loadAtLongSide(contentImage, sizes[si]);
+    const loaded = await Promise.all(styleImages.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
     const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
     await stopIfAborted();
     const { width, height } = content;
@@ -114,7 +120,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
     }
     const evaluator = await createEvaluator(spec, asTensor(content), styles.map(asTensor), o, session, layers);
-    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content);
+    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, inputs.init);
     const finish = (v: Float32Array) => {
       const img = fromCaffe(v, width, height);
       return o.originalColors ? preserveColors(img, content) : img;
@@ -131,7 +137,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         atScale = resume.scaleIter;
       }
       capture = (reason) => ({
-        version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, sizes, itersPerScale, scale: si, scaleIter: atScale,
+        version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, inputs: inputs.hashes, sizes, itersPerScale, scale: si, scaleIter: atScale,
         iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(),
       });
       for (let k = atScale; k < itersPerScale[si]; k++) {

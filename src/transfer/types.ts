@@ -130,6 +130,14 @@ export type StateOptions = Omit<StylizeOptions, 'content' | 'styles' | 'init' | 
 
 export type OptimizerState = AdamState | LbfgsState;
 
+/** SHA-256 (hex) of each input file of a run; null where the input was given as decoded pixels. */
+export interface InputHashes {
+  content: string | null;
+  styles: (string | null)[];
+  /** The init image's, when `init` names one. */
+  init: string | null;
+}
+
 /**
  * Everything stylize() needs to continue a run exactly where it stopped. States handed to
  * `hooks.onState` hold the loop's live buffers: serialise (writeStateFile / serializeState) or copy them
@@ -141,6 +149,8 @@ export interface ResumeState {
   software: string;
   reason: StateReason;
   options: StateOptions;
+  /** The input files the run read; a resume refuses files that differ from them. */
+  inputs: InputHashes;
   /** Long side of each scale, and the iterations of each scale, of the run that wrote the state. */
   sizes: number[];
   itersPerScale: number[];
