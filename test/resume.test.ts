@@ -101,6 +101,19 @@ describe('resume', { concurrency: 1 }, () => {
     assertSameRun(full, await stylize(resumeOptions(s)));
   });
 
+  test('L-BFGS over two scales: the state at the end of the first keeps its best iterate, and the resumed run hands over the same one', async () => {
+    // Equal sizes, 5 + 3 iterations: the first scale's last update overshoots, so its best iterate was
+    // evaluated before the save at iteration 5 and only the state can carry it to the resumed run.
+    const o = small({ optimizer: 'lbfgs', scales: 2, minSize: 32, scaleIters: [5, 3], saveEvery: 5 });
+    const { run, state } = await runKeepingState(o, { reason: 'save', iter: 5 });
+    const full = await run;
+    const s = parseState(state()!, 'best.state');
+    assert.deepEqual([s.scale, s.scaleIter], [0, 5]);
+    assert.equal(s.best?.loss.total, Math.min(...s.lossHistory), 'the state holds the best iterate evaluated so far');
+    assert.equal(s.best?.x.length, s.x.length);
+    assertSameRun(full, await stylize(resumeOptions(s)));
+  });
+
   test('options that cannot continue a state are one-line E_USAGE errors', async () => {
     const { run, state } = await runKeepingState(small({ optimizer: 'adam', iters: 3 }), { reason: 'end' });
     await run;
@@ -172,6 +185,7 @@ describe('state files', () => {
     assert.equal(s.options.weights, VGG_PARTIAL);
     assert.match(s.inputs.content!, /^[0-9a-f]{64}$/);
     assert.equal(s.inputs.styles.length, 1);
+    assert.ok(s.best && s.best.x.length === s.x.length && s.best.loss.total <= Math.min(...s.lossHistory), 'the best iterate is saved');
     assert.ok(serializeState(s).subarray(0, 24).equals(bytes.subarray(0, 24)));
   });
 

@@ -7,10 +7,10 @@
 //   then          the arrays of the header's table, raw little-endian float32, back to back
 //
 // The header holds everything else (options, counters, loss history, optimiser scalars, the SHA-256 of
-// each input file) plus `dataBytes` and the CRC-32 of the data, so a truncated or damaged file is
+// each input file, the best iterate's loss terms) plus `dataBytes` and the CRC-32 of the data, so a truncated or damaged file is
 // refused, never half-used.
 //
-// Version 2 added the input files' SHA-256. Version 1 files are refused (with their own message), not
+// Version 2 added the input files' SHA-256 and the scale's best iterate (`best.x`, and its loss terms). Version 1 files are refused (with their own message), not
 // resumed unchecked: a resume cannot tell whether their content or style files changed since, and
 // continuing on changed inputs silently optimises another problem; a new run is the honest answer.
 import { readFile } from 'node:fs/promises';
@@ -66,6 +66,7 @@ function crc32(buf: Uint8Array, prev = 0): number {
 function arraysOf(s: ResumeState): [string, Float32Array[]][] {
   const list: [string, Float32Array[]][] = [['x', [s.x]]];
   if (s.ema) list.push(['ema.acc', [s.ema.acc]]);
+  if (s.best) list.push(['best.x', [s.best.x]]);
   const op = s.optimizer;
   if (op.kind === 'adam') list.push(['adam.m', [op.m]], ['adam.v', [op.v]]);
   else list.push(['lbfgs.d', [op.d]], ['lbfgs.prevGrad', [op.prevGrad]], ['lbfgs.dirs', op.dirs], ['lbfgs.stps', op.stps]);
@@ -108,6 +109,7 @@ export function encodeState(s: ResumeState): Uint8Array[] {
     height: s.height,
     optimizer,
     ema: s.ema ? { weight: s.ema.weight } : undefined,
+    best: s.best ? { loss: s.best.loss } : undefined,
     lossHistory: s.lossHistory,
     arrays: table,
     dataBytes: offset,
@@ -259,6 +261,13 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
   }
   if ((typeof options.ema === 'number' && options.ema > 0) !== Boolean(ema)) throw corrupt('ema');
 
+  let best: ResumeState['best'];
+  if (h.best !== undefined) {
+    const l = isRecord(h.best) ? h.best.loss : undefined;
+    if (ema || !isRecord(l) || !isNum(l.content) || !isNum(l.style) || !isNum(l.tv) || !isNum(l.total)) throw corrupt('best iterate');
+    best = { loss: { content: l.content, style: l.style, tv: l.tv, total: l.total }, x: vec('best.x', false) };
+  } else if (!ema && scaleIter > 0) throw corrupt(`no best iterate after ${scaleIter} iterations at scale ${scale + 1}`);
+
   return {
     version: STATE_VERSION,
     software: typeof h.software === 'string' ? h.software : 'unknown',
@@ -276,6 +285,7 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
     x,
     optimizer,
     ema,
+    best,
   };
 }
 

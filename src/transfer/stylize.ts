@@ -8,7 +8,7 @@ import type { RgbImage } from '../image/types.js';
 import { TERM_NAMES } from '../loss/gatys.js';
 import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
 import { resolveWeightsPath } from '../model/weights.js';
-import { createOptimizer } from '../optim/index.js';
+import { BestIterate, createOptimizer } from '../optim/index.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
@@ -130,15 +130,22 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
+      // the best iterate of this scale (see the end of the scale); not kept with ema
+      const best = ema ? null : new BestIterate<LossTerms>((l) => l.total);
       let atScale = 0;
       if (resume && si === resume.scale) {
         optimizer.setState(resume.optimizer);
         if (resume.ema) ema?.setState(resume.ema);
+        if (resume.best) best?.set({ x: resume.best.x, info: resume.best.loss });
         atScale = resume.scaleIter;
       }
+      const bestState = () => {
+        const b = best?.get();
+        return b && { loss: b.info, x: b.x };
+      };
       capture = (reason) => ({
         version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, inputs: inputs.hashes, sizes, itersPerScale, scale: si, scaleIter: atScale,
-        iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(),
+        iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(), best: bestState(),
       });
       for (let k = atScale; k < itersPerScale[si]; k++) {
         await stopIfAborted();
@@ -146,6 +153,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         const { loss, grad } = await evaluator.evaluate(x);
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
+        best?.offer(x, loss);
         optimizer.step(x, loss.total, grad);
         ema?.update(x);
         const ms = performance.now() - t;
@@ -159,18 +167,24 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         }
       }
       await stopIfAborted();
-      const out = current();
-      prev = { x: out, width, height };
+      // The scale's result, handed to the next scale or returned. Without ema it is the best iterate the
+      // scale evaluated, the one after its last update included (one more evaluation per scale): L-BFGS
+      // has no line search, and a last step that overshoots (several to ~1000 times the loss) must not
+      // be returned or refined further; the same rule holds for Adam. With ema it is the average, as
+      // asked for: not an iterate the optimiser evaluated, and swapping in a raw iterate would undo the
+      // smoothing; it is scored all the same, so that `loss` is always that of the returned image.
+      const last = current();
+      const { loss } = await evaluator.evaluate(last);
+      checkFinite(loss, done + 1, o);
+      best?.offer(last, loss);
+      const out = best?.get() ?? { x: last, info: loss };
+      prev = { x: out.x, width, height };
       if (si === sizes.length - 1) {
-        // Re-scored only at the last scale; a non-finite image at an earlier one is caught by the
-        // next scale's first evaluation (same iteration number).
-        const { loss } = await evaluator.evaluate(out);
-        checkFinite(loss, done + 1, o);
         await emitState('end');
         return {
-          image: finish(out),
+          image: finish(out.x),
           lossHistory: history,
-          loss,
+          loss: out.info,
           iters: totalIters,
           msPerIter: median(times.length > 2 ? times.slice(2) : times),
           contentLayers: layers.content,

@@ -102,7 +102,10 @@ export interface StylizeResult {
   image: RgbImage;
   /** Total loss before each update (loss_history[k] is before update k+1). */
   lossHistory: number[];
-  /** Loss terms of the final image, re-evaluated after the last update. */
+  /**
+   * Loss terms of the returned image: the best iterate of the last scale (the one after its last update
+   * included), or with `ema` the average, scored after the last update.
+   */
   loss: LossTerms;
   iters: number;
   /** Median wall time per iteration (iterations 3.. when there are more than 2), ms. */
@@ -167,4 +170,9 @@ export interface ResumeState {
   optimizer: OptimizerState;
   /** The iterate average when `ema` > 0. */
   ema?: { weight: number; acc: Float32Array };
+  /**
+   * The best iterate evaluated at this scale so far and its loss terms, what the scale hands on (absent
+   * with `ema`, whose average is the result, and before a scale's first evaluation).
+   */
+  best?: { loss: LossTerms; x: Float32Array };
 }
