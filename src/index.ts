@@ -1,8 +1,9 @@
 // The styleloom library API: stylize() and the types and building blocks under it.
 export { stylize } from './transfer/stylize.js';
-export { readStateFile, writeStateFile, parseState, serializeState, resumeOptions, statePathFor, STATE_VERSION, type ResumeState, type StateReason, type StateOptions } from './transfer/state.js';
+export { readStateFile, writeStateFile, parseState, serializeState, STATE_VERSION } from './transfer/state-file.js';
+export { resumeOptions, statePathFor } from './transfer/resume.js';
 export { renderGrid, gridLayout, cellOrigin, fitToCell, gridProvenance, type GridOptions, type GridHooks, type GridCellEvent, type GridLayout } from './transfer/grid.js';
-export type { StylizeOptions, StylizeHooks, StylizeResult, ProgressEvent, LossTerms, ImageSource } from './transfer/types.js';
+export type { StylizeOptions, StylizeHooks, StylizeResult, ProgressEvent, LossTerms, ImageSource, ResumeState, StateReason, StateOptions } from './transfer/types.js';
 export type { RgbImage } from './image/types.js';
 export { StyleloomError, type ErrorCode } from './errors.js';
 export { readImage, writeImage, encodeImage } from './image/io.js';

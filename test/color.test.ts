@@ -55,7 +55,9 @@ test("matchColors: the style's colour mean and covariance become the content's",
 });
 
 test('stylize({ originalColors }) keeps the content chroma; colorMatch runs', async () => {
-  const base = { content: path.join(ASSETS, 'images', 'chelsea.png'), styles: [path.join(ASSETS, 'images', 'starry_night.jpg')], weights: VGG_PARTIAL, size: 40, iters: 8, threads: 1 };
+  // 16 iterations: the best iterate of 8 has barely left the content (chroma change ~2); the colours
+  // that 8 iterations used to change were the saturated pixels of an overshooting last L-BFGS step.
+  const base = { content: path.join(ASSETS, 'images', 'chelsea.png'), styles: [path.join(ASSETS, 'images', 'starry_night.jpg')], weights: VGG_PARTIAL, size: 40, iters: 16, threads: 1 };
   const r = await stylize({ ...base, originalColors: true });
   const content = await resizeLongSide(await img('chelsea.png'), 40);
   const { max } = chromaError(r.image, content);

@@ -43,3 +43,17 @@ test('--scale-iters must have one entry per scale', async () => {
     (e: unknown) => e instanceof StyleloomError && e.code === 'E_USAGE' && /one count per scale/.test(e.message),
   );
 });
+
+test('L-BFGS with scales: each scale hands over, and the last returns, its best evaluated iterate', async () => {
+  const base = { content: path.join(ASSETS, 'images', 'chelsea.png'), styles: [path.join(ASSETS, 'images', 'starry_night.jpg')], weights: VGG_PARTIAL, size: 32, scales: 2, threads: 1 };
+  // 24 -> 32 px: the last update of the second scale overshoots (the 3rd-iteration spike of a fresh L-BFGS)
+  const r = await stylize({ ...base, minSize: 24, scaleIters: [3, 5] });
+  const last = r.lossHistory.slice(3);
+  assert.ok(r.loss.total <= Math.min(...last), `result loss ${r.loss.total} vs the last scale's ${last.join(', ')}`);
+  // Two scales of the same size, so that the second starts from the first's image itself (rounded to
+  // 8 bits): the first scale's 5th update overshoots; the second must start from its best iterate.
+  const same = await stylize({ ...base, minSize: 32, scaleIters: [5, 3] });
+  const first = same.lossHistory.slice(0, 5);
+  const start = same.lossHistory[5];
+  assert.ok(start <= 1.05 * Math.min(...first), `the second scale starts at ${start}, the first scale's best is ${Math.min(...first)} (${first.join(', ')})`);
+});

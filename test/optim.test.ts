@@ -1,9 +1,10 @@
 // Optimisers: Adam and L-BFGS against hand-computed steps, known minima and trajectories recorded
-// from torch 1.13 (test/fixtures/lbfgs-trajectory.json, written by tools/make-lbfgs-fixture.py).
+// from torch 1.13 (test/fixtures/lbfgs-trajectory.json, written by tools/make-lbfgs-fixture.py); the
+// best-iterate keeper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Adam, Lbfgs, createOptimizer, type AdamState, type LbfgsState, type Optimizer } from '../src/optim/index.js';
+import { Adam, BestIterate, Lbfgs, createOptimizer, type AdamState, type LbfgsState, type Optimizer } from '../src/optim/index.js';
 import { StyleloomError } from '../src/errors.js';
 
 interface Fixture {
@@ -361,4 +362,25 @@ test('createOptimizer: peer settings, lr validated', () => {
     assert.throws(() => createOptimizer('lbfgs', { lr }), isUsageError);
   }
   assert.throws(() => createOptimizer('sgd' as 'adam', {}), isUsageError);
+});
+
+test('BestIterate keeps a copy of the lowest-scoring iterate offered (the earliest of equal ones, never NaN)', () => {
+  const best = new BestIterate<{ total: number; tag: string }>((l) => l.total);
+  assert.equal(best.get(), undefined);
+  const x = new Float32Array([1, 2]);
+  assert.equal(best.offer(x, { total: 5, tag: 'a' }), true);
+  x[0] = 9; // the optimiser's in-place step
+  assert.equal(best.offer(x, { total: 7, tag: 'b' }), false);
+  assert.equal(best.offer(x, { total: Number.NaN, tag: 'nan' }), false);
+  assert.equal(best.offer(x, { total: 5, tag: 'tie' }), false);
+  assert.deepEqual([...best.get()!.x], [1, 2]);
+  assert.equal(best.get()!.info.tag, 'a');
+  assert.equal(best.offer(x, { total: 3, tag: 'c' }), true);
+  assert.deepEqual([...best.get()!.x], [9, 2]);
+  const copy = new BestIterate<{ total: number; tag: string }>((l) => l.total);
+  const saved = { x: new Float32Array([4, 4]), info: { total: 2, tag: 'saved' } };
+  copy.set(saved);
+  saved.x[0] = 0;
+  assert.deepEqual([...copy.get()!.x], [4, 4], 'set() copies');
+  assert.equal(copy.offer(x, { total: 2, tag: 'later' }), false, 'a restored best still wins ties');
 });

@@ -101,6 +101,19 @@ describe('resume', { concurrency: 1 }, () => {
     assertSameRun(full, await stylize(resumeOptions(s)));
   });
 
+  test('L-BFGS over two scales: the state at the end of the first keeps its best iterate, and the resumed run hands over the same one', async () => {
+    // Equal sizes, 5 + 3 iterations: the first scale's last update overshoots, so its best iterate was
+    // evaluated before the save at iteration 5 and only the state can carry it to the resumed run.
+    const o = small({ optimizer: 'lbfgs', scales: 2, minSize: 32, scaleIters: [5, 3], saveEvery: 5 });
+    const { run, state } = await runKeepingState(o, { reason: 'save', iter: 5 });
+    const full = await run;
+    const s = parseState(state()!, 'best.state');
+    assert.deepEqual([s.scale, s.scaleIter], [0, 5]);
+    assert.equal(s.best?.loss.total, Math.min(...s.lossHistory), 'the state holds the best iterate evaluated so far');
+    assert.equal(s.best?.x.length, s.x.length);
+    assertSameRun(full, await stylize(resumeOptions(s)));
+  });
+
   test('options that cannot continue a state are one-line E_USAGE errors', async () => {
     const { run, state } = await runKeepingState(small({ optimizer: 'adam', iters: 3 }), { reason: 'end' });
     await run;
@@ -108,6 +121,31 @@ describe('resume', { concurrency: 1 }, () => {
     await assert.rejects(stylize(resumeOptions(s, { iters: 2 })), isCode('E_USAGE', /has done 3 iterations; --iters must be at least that/));
     await assert.rejects(stylize(resumeOptions(s, { optimizer: 'lbfgs' })), isCode('E_USAGE', /--optimizer adam/));
     await assert.rejects(stylize(resumeOptions(s, { size: 40 })), isCode('E_USAGE', /scales are 32 px/));
+  });
+
+  test('an input file changed since the state was saved is refused with one line naming it (E_INPUT)', async () => {
+    const dir = tempDir();
+    const content = path.join(dir, 'content.png');
+    const style = path.join(dir, 'style.jpg');
+    const init = path.join(dir, 'init.png');
+    fs.copyFileSync(CHELSEA, content);
+    fs.copyFileSync(STARRY, style);
+    await sharp(CHELSEA).blur(3).png().toFile(init);
+    const { run, state } = await runKeepingState(small({ content, styles: [style], init, optimizer: 'adam', iters: 2 }), { reason: 'end' });
+    await run;
+    const s = parseState(state()!, 's');
+    // same size, other pixels (the content's size is checked on resume already)
+    await sharp(CHELSEA).negate({ alpha: false }).png().toFile(content);
+    await assert.rejects(stylize(resumeOptions(s, { iters: 3 })), isCode('E_INPUT', /content image .*content\.png changed since the state was saved.*restore it or start a new run without --resume/));
+    fs.copyFileSync(CHELSEA, content);
+    await sharp(STARRY).flop().jpeg().toFile(style);
+    await assert.rejects(stylize(resumeOptions(s, { iters: 3 })), isCode('E_INPUT', /style image 1 .*style\.jpg changed since the state was saved/));
+    fs.copyFileSync(STARRY, style);
+    await sharp(CHELSEA).blur(5).png().toFile(init);
+    await assert.rejects(stylize(resumeOptions(s, { iters: 3 })), isCode('E_INPUT', /init image .*init\.png changed since the state was saved/));
+    await sharp(CHELSEA).blur(3).png().toFile(init);
+    const resumed = await stylize(resumeOptions(s, { iters: 3 }));
+    assert.equal(resumed.lossHistory.length, 3, 'the restored files resume');
   });
 });
 
@@ -135,7 +173,7 @@ describe('state files', () => {
   test('a state file round-trips: magic, version, header and arrays', async () => {
     const bytes = await goodBytes();
     assert.equal(bytes.toString('latin1', 0, 16), 'styleloom-state\n');
-    assert.equal(bytes.readUInt32LE(16), 1);
+    assert.equal(bytes.readUInt32LE(16), 2);
     const dir = tempDir();
     const file = path.join(dir, 'out.png.state');
     fs.writeFileSync(file, bytes);
@@ -145,6 +183,9 @@ describe('state files', () => {
     assert.equal(s.x.length, 3 * 32 * 21);
     assert.equal(s.options.content, CHELSEA);
     assert.equal(s.options.weights, VGG_PARTIAL);
+    assert.match(s.inputs.content!, /^[0-9a-f]{64}$/);
+    assert.equal(s.inputs.styles.length, 1);
+    assert.ok(s.best && s.best.x.length === s.x.length && s.best.loss.total <= Math.min(...s.lossHistory), 'the best iterate is saved');
     assert.ok(serializeState(s).subarray(0, 24).equals(bytes.subarray(0, 24)));
   });
 
@@ -155,10 +196,14 @@ describe('state files', () => {
     flipped[flipped.length - 5] ^= 0x40;
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 16);
+    const v1 = Buffer.from(bytes);
+    v1.writeUInt32LE(1, 16);
     const cases: [string, Buffer, RegExp][] = [
       ['empty', Buffer.alloc(0), /not a styleloom state file/],
       ['png', fs.readFileSync(CHELSEA), /not a styleloom state file/],
       ['version', newer, /version 99 is not supported/],
+      ['v1', v1, /version 1 does not record the SHA-256 of the input files.*start a new run without --resume/],
+      ['inputs', withHeader(bytes, (h) => (h.inputs.styles = [])), /inconsistent state \(input hashes\)/],
       ['cut-header', bytes.subarray(0, 40), /truncated/],
       ['cut-data', bytes.subarray(0, bytes.length - 100), /truncated \(\d+ of \d+ bytes\)/],
       ['extra', Buffer.concat([bytes, Buffer.alloc(8)]), /8 bytes more than its header declares/],
@@ -206,6 +251,20 @@ describe('styleloom --resume', () => {
     fs.writeFileSync(bogus, 'hello');
     assertOneLineError(await runCli(['--resume', bogus, '--size', '64']), { code: 2, match: ['--size cannot be changed when resuming'] });
     assertOneLineError(await runCli(['--resume', bogus]), { code: 1, match: ['not a styleloom state file'] });
+  });
+
+  test('--resume after the content file changed exits 1 with one line saying which file and what to do', async () => {
+    const dir = tempDir();
+    const content = path.join(dir, 'photo.png');
+    fs.copyFileSync(CHELSEA, content);
+    const out = path.join(dir, 'out.png');
+    const first = await runCli(['--content', content, '--style', STARRY, ...flags, '--iters', '2', '--save-every', '2', '--out', out]);
+    assert.equal(first.code, 0, showRun(first));
+    await sharp(CHELSEA).negate({ alpha: false }).png().toFile(content);
+    assertOneLineError(await runCli(['--resume', `${out}.state`, '--iters', '3', '--print-every', '0']), {
+      code: 1,
+      match: ['cannot resume', 'photo.png changed since the state was saved', 'restore it or start a new run without --resume'],
+    });
   });
 
   test('Ctrl-C with --save-every writes the state and says how to resume (exit 130)', async () => {

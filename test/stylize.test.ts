@@ -131,3 +131,24 @@ test('L-BFGS loss history at 48 px: the first step is tiny, then the total falls
   const tailMin = Math.min(...h.slice(20));
   assert.ok(tailMin < Math.min(...h.slice(0, 10)) / 2, 'the last iterations are well below the first ones');
 });
+
+test('L-BFGS with few iterations returns its best evaluated iterate, not the overshoot of its last step', async () => {
+  // Without a line search the 5th update of this run overshoots (loss ~6x the 5th evaluation's,
+  // saturated pixels); the result must be the best iterate evaluated (the final one included).
+  const snaps = new Map<number, Buffer>();
+  const events: ProgressEvent[] = [];
+  const r = await stylize(small({ iters: 5, saveEvery: 1 }), {
+    onProgress: (e) => events.push(e),
+    onSnapshot: (img, iter) => {
+      snaps.set(iter, Buffer.from(img.data));
+    },
+  });
+  const h = r.lossHistory;
+  const best = h.indexOf(Math.min(...h));
+  assert.ok(r.loss.total <= h[best], `result loss ${r.loss.total} vs the best evaluated ${h[best]} (history ${h.join(', ')})`);
+  if (r.loss.total === h[best]) {
+    // lossHistory[k] is the loss of the image after k updates, the snapshot of iteration k
+    assert.deepEqual(r.loss, events[best].loss, 'result.loss is the loss terms of the returned image');
+    if (best > 0) assert.ok(Buffer.from(r.image.data).equals(snaps.get(best)!), `the returned image is the iterate after ${best} updates`);
+  }
+});

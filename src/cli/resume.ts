@@ -1,8 +1,9 @@
 // `styleloom --resume <out.state>`: continue a run from its state file with the run's own options;
 // only the flags that do not change the optimisation problem may be given again.
 import { StyleloomError } from '../errors.js';
-import { readStateFile, resumeOptions, type ResumeState } from '../transfer/state.js';
-import type { StylizeOptions } from '../transfer/types.js';
+import { resumeOptions } from '../transfer/resume.js';
+import { readStateFile } from '../transfer/state-file.js';
+import type { ResumeState, StylizeOptions } from '../transfer/types.js';
 
 /** Flags that may change on resume (the rest are fixed by the state). */
 const CHANGEABLE = new Set(['resume', 'out', 'iters', 'scaleIters', 'saveEvery', 'printEvery', 'json', 'metadata', 'threads', 'device', 'weights', 'tile']);

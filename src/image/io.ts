@@ -83,7 +83,8 @@ export async function readImage(
   }
 }
 
-async function readInput(path: string, name: string): Promise<Buffer> {
+/** The bytes of an input file; every failure is a one-line E_INPUT error starting with `name`. */
+export async function readInput(path: string, name: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {

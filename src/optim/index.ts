@@ -1,5 +1,5 @@
 // Optimiser factory for the transfer loop: 'lbfgs' or 'adam' with the peer's (pytorch_gatys.py)
-// settings, plus re-exports of the implementations and their types.
+// settings, plus re-exports of the implementations and their types, and of the best-iterate keeper.
 import { Adam } from './adam.js';
 import { Lbfgs } from './lbfgs.js';
 import { type Optimizer, type OptimizerKind, positive, usage } from './types.js';
@@ -7,6 +7,7 @@ import { type Optimizer, type OptimizerKind, positive, usage } from './types.js'
 export type { Optimizer, OptimizerKind } from './types.js';
 export { Adam, type AdamOptions, type AdamState } from './adam.js';
 export { Lbfgs, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
+export { BestIterate } from './best.js';
 
 export interface CreateOptimizerOptions {
   /** Adam's step size (default 10, Caffe units). Validated for both kinds but not used by L-BFGS. */

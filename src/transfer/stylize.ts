@@ -1,25 +1,24 @@
-// The Gatys pipeline behind the library API: load images and weights, compute targets, build the loss
-// graph once, then iterate (one onnxruntime run + one optimiser step per iteration), with progress,
-// snapshots, NaN detection and cancellation.
+// The Gatys loop behind the library API: load images and weights, build each scale's loss evaluator
+// once (evaluator.ts), then iterate (one loss+gradient evaluation + one optimiser step per iteration),
+// coarse to fine, with progress, snapshots, resumable states, NaN detection and cancellation.
 import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
-import { buildLossGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
-import { TiledEvaluator } from './tiled.js';
-import { toOnnx } from '../graph/onnx-export.js';
+import { TERM_NAMES } from '../loss/gatys.js';
 import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
 import { resolveWeightsPath } from '../model/weights.js';
-import { createOptimizer } from '../optim/index.js';
-import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/session.js';
+import { BestIterate, createOptimizer } from '../optim/index.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
 import { checkStyleLayerWeights, resolveOptions, type ResolvedOptions } from './options.js';
-import { checkResume, stateOptionsOf, STATE_VERSION, type OptimizerState, type ResumeState, type StateReason } from './state.js';
+import { decodeHeld, readInputs, type HeldImage } from './inputs.js';
+import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
+import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
-import { computeTargets } from './targets.js';
-import type { LossTerms, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
+import { createEvaluator } from './evaluator.js';
+import type { LossTerms, OptimizerState, ResumeState, StateReason, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
 
 /** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
 export const NOISE_STD = 10;
@@ -28,7 +27,8 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
 }
 
-async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Float32Array> {
+/** x0: the content, noise, or the init image (`init`, read at the start) at the content's size. */
+async function initialImage(o: ResolvedOptions, content: RgbImage, init: HeldImage | null): Promise<Float32Array> {
   if (o.init === 'content') return toCaffe(content);
   if (o.init === 'noise') {
     const x = randn(3 * content.width * content.height, o.seed);
@@ -37,58 +37,12 @@ async function initialImage(o: ResolvedOptions, content: RgbImage): Promise<Floa
     for (let k = 0; k < x.length; k++) x[k] = r * NOISE_STD * x[k] + (c ? (1 - r) * c[k] : 0);
     return x;
   }
-  return toCaffe(await loadAtSize(o.init, content.width, content.height));
+  return toCaffe(await loadAtSize(init ? await decodeHeld(init) : o.init, content.width, content.height));
 }
-
-/** Loss terms and gradient at an image; one graph, or tiles for large images. */
-interface LossEvaluator {
-  evaluate(x: Float32Array): Promise<{ loss: LossTerms; grad: Float32Array }>;
-  release(): Promise<void>;
-}
-
-/** Images with more pixels than this are evaluated in tiles unless `tile` says otherwise. */
-export const AUTO_TILE_PIXELS = 1_500_000;
-export const AUTO_TILE_SIZE = 768;
 
 /** L-BFGS history pairs: torch's 100, fewer when 100 pairs of this image would exceed ~4 GB. */
 export function lbfgsHistoryFor(n: number): number {
   return Math.max(5, Math.min(100, Math.floor(4e9 / (8 * n))));
-}
-
-type TensorImage = { data: Float32Array; width: number; height: number };
-
-async function createEvaluator(
-  spec: LossSpec,
-  content: TensorImage,
-  styles: TensorImage[],
-  o: ResolvedOptions,
-  session: SessionOptions,
-  layers: { content: string[]; style: string[] },
-): Promise<LossEvaluator> {
-  const { width, height } = content;
-  const tile = o.tile ?? (width * height > AUTO_TILE_PIXELS ? AUTO_TILE_SIZE : 0);
-  if (tile > 0) {
-    return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights);
-  }
-  const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
-  const lg = buildLossGraph(spec, height, width);
-  const feeds: Record<string, FloatTensor> = {};
-  for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
-  for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
-  const runner = await createRunner(toOnnx(lg.graph, 'gatys'), session);
-  const dims = [1, 3, height, width];
-  return {
-    async evaluate(x) {
-      const out = await runner.run({ ...feeds, [lg.image]: { data: x, dims } });
-      const loss: LossTerms = { content: 0, style: 0, tv: 0, total: out[lg.total][0] };
-      for (const t of TERM_NAMES) {
-        const name = lg.terms[t];
-        if (name) loss[t] = out[name][0];
-      }
-      return { loss, grad: out[lg.grad] };
-    },
-    release: () => runner.release(),
-  };
 }
 
 function checkFinite(loss: LossTerms, iter: number, o: ResolvedOptions): void {
@@ -137,6 +91,10 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   const asTensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
   const t0 = performance.now();
   const resume = options.resume ? checkResume(options.resume, o, sizes, itersPerScale) : undefined;
+  const inputs = await readInputs(o);
+  if (resume) checkInputs(resume, o, inputs.hashes);
+  const contentImage = await decodeHeld(inputs.content);
+  const styleImages = await Promise.all(inputs.styles.map(decodeHeld));
   let done = resume?.iter ?? 0;
   let prev: { x: Float32Array; width: number; height: number } | null = null;
   const history: number[] = resume ? resume.lossHistory.slice() : [];
@@ -151,8 +109,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     checkAborted(signal);
   };
   for (let si = resume?.scale ?? 0; si < sizes.length; si++) {
-    const content = await loadAtLongSide(o.content, sizes[si]);
-    const loaded = await Promise.all(o.styles.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
+    const content = await loadAtLongSide(contentImage, sizes[si]);
+    const loaded = await Promise.all(styleImages.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
     const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
     await stopIfAborted();
     const { width, height } = content;
@@ -160,7 +118,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
     }
     const evaluator = await createEvaluator(spec, asTensor(content), styles.map(asTensor), o, session, layers);
-    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content);
+    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, inputs.init);
     const finish = (v: Float32Array) => {
       const img = fromCaffe(v, width, height);
       return o.originalColors ? preserveColors(img, content) : img;
@@ -170,15 +128,22 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
+      // the best iterate of this scale (see the end of the scale); not kept with ema
+      const best = ema ? null : new BestIterate<LossTerms>((l) => l.total);
       let atScale = 0;
       if (resume && si === resume.scale) {
         optimizer.setState(resume.optimizer);
         if (resume.ema) ema?.setState(resume.ema);
+        if (resume.best) best?.set({ x: resume.best.x, info: resume.best.loss });
         atScale = resume.scaleIter;
       }
+      const bestState = () => {
+        const b = best?.get();
+        return b && { loss: b.info, x: b.x };
+      };
       capture = (reason) => ({
-        version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, sizes, itersPerScale, scale: si, scaleIter: atScale,
-        iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(),
+        version: STATE_VERSION, software: `styleloom ${VERSION}`, reason, options: stateOptions, inputs: inputs.hashes, sizes, itersPerScale, scale: si, scaleIter: atScale,
+        iter: done, width, height, lossHistory: history, x, optimizer: optimizer.getState() as OptimizerState, ema: ema?.getState(), best: bestState(),
       });
       for (let k = atScale; k < itersPerScale[si]; k++) {
         await stopIfAborted();
@@ -186,6 +151,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         const { loss, grad } = await evaluator.evaluate(x);
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
+        best?.offer(x, loss);
         optimizer.step(x, loss.total, grad);
         ema?.update(x);
         const ms = performance.now() - t;
@@ -199,18 +165,24 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         }
       }
       await stopIfAborted();
-      const out = current();
-      prev = { x: out, width, height };
+      // The scale's result, handed to the next scale or returned. Without ema it is the best iterate the
+      // scale evaluated, the one after its last update included (one more evaluation per scale): L-BFGS
+      // has no line search, and a last step that overshoots (several to ~1000 times the loss) must not
+      // be returned or refined further; the same rule holds for Adam. With ema it is the average, as
+      // asked for: not an iterate the optimiser evaluated, and swapping in a raw iterate would undo the
+      // smoothing; it is scored all the same, so that `loss` is always that of the returned image.
+      const last = current();
+      const { loss } = await evaluator.evaluate(last);
+      checkFinite(loss, done + 1, o);
+      best?.offer(last, loss);
+      const out = best?.get() ?? { x: last, info: loss };
+      prev = { x: out.x, width, height };
       if (si === sizes.length - 1) {
-        // Re-scored only at the last scale; a non-finite image at an earlier one is caught by the
-        // next scale's first evaluation (same iteration number).
-        const { loss } = await evaluator.evaluate(out);
-        checkFinite(loss, done + 1, o);
         await emitState('end');
         return {
-          image: finish(out),
+          image: finish(out.x),
           lossHistory: history,
-          loss,
+          loss: out.info,
           iters: totalIters,
           msPerIter: median(times.length > 2 ? times.slice(2) : times),
           contentLayers: layers.content,
