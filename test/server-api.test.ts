@@ -138,6 +138,11 @@ describe('bad requests', () => {
     await expectError([{ name: 'content', file: big }, files()[1], ...fields(small)], 400, /more than the limit of 5000/);
   });
 
+  test('a content image too thin for the layers at the job size -> 400 naming the layer (not a failed job)', async () => {
+    const thin = await tinyPng(400, 8, 5); // 32x1 px at size 32; conv3_x needs 4 px
+    await expectError([{ name: 'content', file: thin }, files()[1], ...fields(small)], 400, /^content \(400x8\) becomes 32x1 px \(long side 32\), but layer conv3_\d needs at least 4 px on each side; use a larger size/);
+  });
+
   test('an upload over --max-upload-mb -> 413', async () => {
     const huge = Buffer.alloc(300 * 1024, 7);
     await expectError([{ name: 'content', file: huge }, files()[1], ...fields(small)], 413, /upload too large: at most 0.25 MB/);

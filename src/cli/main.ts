@@ -10,7 +10,7 @@ import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { stylize } from '../transfer/stylize.js';
 import type { StylizeOptions } from '../transfer/types.js';
-import { addJobOptions, cliMessage, jobValues, oneLineErrors } from './flags.js';
+import { addJobOptions, attributeOf, cliMessage, jobValues, oneLineErrors } from './flags.js';
 import { checkOutputPath } from './output.js';
 import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
@@ -37,7 +37,7 @@ export function snapshotPath(out: string, iter: number): string {
 
 async function runStylize(flags: Record<string, unknown>, signal: AbortSignal, cmd: Command): Promise<void> {
   const f = jobValues(flags, 'image') as MainValues;
-  const resumed = f.resume ? await resumeFromFlags(flags as never, (k) => cmd.getOptionValueSource(k) === 'cli', cmd.options.map((o) => o.attributeName())) : undefined;
+  const resumed = f.resume ? await resumeFromFlags(f, (k) => cmd.getOptionValueSource(attributeOf(k, 'image')!) === 'cli') : undefined;
   if (resumed) f.out = resumed.out;
   if (!resumed && !f.content) throw new StyleloomError('E_USAGE', 'missing --content <file>: the photo to repaint (see styleloom --help)');
   if (!resumed && !f.styles?.length) throw new StyleloomError('E_USAGE', 'missing --style <file>: at least one style image (see styleloom --help)');

@@ -1,7 +1,7 @@
 // The VGG-19 `features` layout (torchvision numbering), loading its conv weights from a
 // safetensors file, the file's preprocessing convention, and choosing/validating loss layers.
 
-import { StyleloomError } from '../errors.js';
+import { optionError, StyleloomError } from '../errors.js';
 import { readSafetensors, type Safetensors } from './safetensors.js';
 
 export interface VggLayer {
@@ -161,12 +161,12 @@ export function layersNeeded(names: readonly string[]): string[] {
 }
 
 /** Throws E_WEIGHTS if a conv needed to compute `names` (they or any conv before them) is missing. */
-export function assertLayersBuildable(w: VggWeights, names: readonly string[], flag = '--content-layers/--style-layers'): void {
+export function assertLayersBuildable(w: VggWeights, names: readonly string[], option: 'contentLayers' | 'styleLayers'): void {
   const have = w.available.join(',');
   for (const n of names) {
     checkConvName(n);
     if (!w.conv.has(n)) {
-      throw new StyleloomError('E_WEIGHTS', `layer ${n} is not in weights file ${w.path} (it has ${have}); choose ${flag} from those or ${DOWNLOAD_HINT}`);
+      throw optionError('E_WEIGHTS', `layer ${n} is not in weights file ${w.path} (it has ${have}); choose {${option}} from those or ${DOWNLOAD_HINT}`);
     }
   }
   const needed = layersNeeded(names);
@@ -178,8 +178,8 @@ export function assertLayersBuildable(w: VggWeights, names: readonly string[], f
   }
 }
 
-function uniqueChecked(list: readonly string[], flag: string): string[] {
-  if (list.length === 0) throw new StyleloomError('E_USAGE', `${flag} is empty; name at least one conv layer (conv1_1 .. conv5_4)`);
+function uniqueChecked(list: readonly string[], option: 'contentLayers' | 'styleLayers'): string[] {
+  if (list.length === 0) throw optionError('E_USAGE', `{${option}} is empty; name at least one conv layer (conv1_1 .. conv5_4)`);
   const out = [...new Set(list.map((s) => s.trim()))];
   for (const n of out) checkConvName(n);
   return out;
@@ -191,12 +191,12 @@ function uniqueChecked(list: readonly string[], flag: string): string[] {
  */
 export function resolveLayers(w: VggWeights, contentLayers?: readonly string[], styleLayers?: readonly string[]): { content: string[]; style: string[] } {
   const content = contentLayers
-    ? uniqueChecked(contentLayers, '--content-layers')
+    ? uniqueChecked(contentLayers, 'contentLayers')
     : [w.conv.has('conv4_2') ? 'conv4_2' : 'conv3_2'];
   const style = styleLayers
-    ? uniqueChecked(styleLayers, '--style-layers')
+    ? uniqueChecked(styleLayers, 'styleLayers')
     : ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'].filter((n) => w.conv.has(n));
-  assertLayersBuildable(w, content, '--content-layers');
-  assertLayersBuildable(w, style, '--style-layers');
+  assertLayersBuildable(w, content, 'contentLayers');
+  assertLayersBuildable(w, style, 'styleLayers');
   return { content, style };
 }

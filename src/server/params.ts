@@ -146,7 +146,14 @@ export function parseGatysParams(fields: Record<string, string>, styles: number,
   if (!ctx.vgg) throw new HttpError(503, `this server has no VGG-19 weights, so only mode=fast works${ctx.vggError ? ` (${ctx.vggError})` : ''}`);
   // the layers are checked against the server's weights now rather than failing the job later
   const stub = { path: 'the server weights', available: ctx.vgg.layers, conv: new Map(ctx.vgg.layers.map((l) => [l, undefined])) } as unknown as VggWeights;
-  const layers = asHttp(() => resolveLayers(stub, r.contentLayers, r.styleLayers));
+  let layers;
+  try {
+    layers = resolveLayers(stub, r.contentLayers, r.styleLayers);
+  } catch (e) {
+    // the CLI's advice to download full weights is the server operator's business, not the client's
+    if (e instanceof StyleloomError) throw bad(apiMessage(e).replace(/ or use full VGG-19 weights \(styleloom weights download\)/, ''));
+    throw e;
+  }
   asHttp(() => checkStyleLayerWeights(r.styleLayerWeights, layers.style));
   // options with a default are stored resolved; the others as given (absent: the library decides)
   const resolved = r as unknown as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The Gatys loop behind the library API: load images and weights, build each scale's loss evaluator
 // once (evaluator.ts), then iterate (one loss+gradient evaluation + one optimiser step per iteration),
 // coarse to fine, with progress, snapshots, resumable states, NaN detection and cancellation.
-import { StyleloomError } from '../errors.js';
+import { optionError, StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
@@ -13,6 +13,7 @@ import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
 import { checkStyleLayerWeights, resolveOptions, type ResolvedOptions } from './options.js';
+import { checkInitShape, checkRunImages, styleSideAt } from './image-checks.js';
 import { decodeHeld, readInputs, type HeldImage } from './inputs.js';
 import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
 import { STATE_VERSION } from './state-file.js';
@@ -66,7 +67,7 @@ function median(xs: number[]): number {
 export function scaleSizes(size: number, scales: number, minSize?: number): number[] {
   if (scales <= 1) return [size];
   const lo = minSize ?? Math.max(16, Math.round(size / Math.SQRT2 ** (scales - 1)));
-  if (lo > size) throw new StyleloomError('E_USAGE', `--min-size ${lo} is larger than --size ${size}; lower it`);
+  if (lo > size) throw optionError('E_USAGE', `{minSize} ${lo} is larger than {size} ${size}; lower it`);
   return Array.from({ length: scales }, (_, i) => Math.round(lo * (size / lo) ** (i / (scales - 1))));
 }
 
@@ -95,6 +96,18 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   if (resume) checkInputs(resume, o, inputs.hashes);
   const contentImage = await decodeHeld(inputs.content);
   const styleImages = await Promise.all(inputs.styles.map(decodeHeld));
+  const named = (src: unknown, what: string) => (typeof src === 'string' ? `${what} ${src}` : what);
+  checkRunImages(
+    {
+      sizes,
+      styleScale: o.styleScale,
+      content: { what: named(o.content, 'the content image'), width: contentImage.width, height: contentImage.height },
+      styles: styleImages.map((im, k) => ({ what: named(o.styles[k], `style image ${k + 1}`), width: im.width, height: im.height })),
+    },
+    [...layers.content, ...layers.style],
+  );
+  const initImage = inputs.init && !resume ? await decodeHeld(inputs.init) : null;
+  if (initImage) checkInitShape(initImage, contentImage, typeof o.init === 'string' ? o.init : '(pixels)');
   let done = resume?.iter ?? 0;
   let prev: { x: Float32Array; width: number; height: number } | null = null;
   const history: number[] = resume ? resume.lossHistory.slice() : [];
@@ -110,7 +123,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
   };
   for (let si = resume?.scale ?? 0; si < sizes.length; si++) {
     const content = await loadAtLongSide(contentImage, sizes[si]);
-    const loaded = await Promise.all(styleImages.map((s) => loadAtLongSide(s, Math.max(16, Math.round(sizes[si] * o.styleScale)))));
+    const loaded = await Promise.all(styleImages.map((s) => loadAtLongSide(s, styleSideAt(sizes[si], o.styleScale))));
     const styles = o.colorMatch ? loaded.map((s) => matchColors(s, content)) : loaded;
     await stopIfAborted();
     const { width, height } = content;
@@ -118,7 +131,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
     }
     const evaluator = await createEvaluator(spec, asTensor(content), styles.map(asTensor), o, session, layers);
-    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, inputs.init);
+    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, initImage);
     const finish = (v: Float32Array) => {
       const img = fromCaffe(v, width, height);
       return o.originalColors ? preserveColors(img, content) : img;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { readImage } from '../../image/io.js';
+import { checkRunImages } from '../../transfer/image-checks.js';
+import { scaleSizes } from '../../transfer/stylize.js';
 import type { ServerContext, ServerLimits } from '../context.js';
 import { oneLine, type JobSpec } from '../jobs.js';
 import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
@@ -110,6 +112,15 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     const c = await check(content, 'content', 0);
     const s = [];
     for (let k = 0; k < styles.length; k++) s.push(await check(styles[k], styles.length > 1 ? `style ${k + 1}` : 'style', k + 1));
+    if (spec.mode === 'gatys') {
+      // every image must be large enough for the deepest layer at every scale: a 400 now, not a failed job later
+      const p = spec.params;
+      const vgg = ctx.models.vgg!;
+      checkRunImages(
+        { sizes: scaleSizes(p.size, p.scales, p.min_size), styleScale: p.style_scale, content: { what: 'content', ...c.img }, styles: s.map((x, k) => ({ what: `style ${k + 1}`, ...x.img })) },
+        [...(p.content_layers ?? vgg.defaultContentLayers), ...(p.style_layers ?? vgg.defaultStyleLayers)],
+      );
+    }
     if (spec.mode === 'fast' && !('size' in fields)) {
       // no size given: the content's own, within the server's limit
       const long = Math.max(c.img.width, c.img.height);
