@@ -1,8 +1,17 @@
 // Layout ops: reflection and zero padding, cropping, depth-to-space and space-to-depth, each differentiated
 // by its adjoint (ReflectPadGrad folds the mirrored border back; the others are each other's adjoints).
 import { StyleloomError } from '../../errors.js';
-import { f32, num, shapeAttr, expectRank, size, type OnnxEmitter, type OpDef } from './common.js';
-import type { LayoutOpName } from '../types.js';
+import { f32, num, shapeAttr, expectRank, size, type Arr, type OnnxEmitter, type OpDef } from './common.js';
+import type { Attrs, LayoutOpName } from '../types.js';
+
+/** The padded output of x (NCHW) with pads [top, left, bottom, right], zero-filled, and its sizes. */
+function padded(x: Arr, a: Attrs) {
+  const [t, l, b, r] = shapeAttr(a, 'pads');
+  const [n, c, h, w] = x.shape;
+  const oh = h + t + b;
+  const ow = w + l + r;
+  return { t, l, n, c, h, w, oh, ow, out: new Float64Array(n * c * oh * ow) };
+}
 
 export const LAYOUT_OPS = {
   /** Reflection padding of H and W (edge not repeated, as numpy/PyTorch 'reflect'); `pads` = [top, left, bottom, right], each < its side. */
@@ -20,11 +29,7 @@ export const LAYOUT_OPS = {
       return [g.add1('ReflectPadGrad', [gy], { pads: shapeAttr(node.attrs, 'pads'), outShape: [...node.inputs[0].shape] }, `${node.outputs[0].name}_d`)];
     },
     evaluate([x], a) {
-      const [t, l, b, r] = shapeAttr(a, 'pads');
-      const [n, c, h, w] = x.shape;
-      const oh = h + t + b;
-      const ow = w + l + r;
-      const out = new Float64Array(n * c * oh * ow);
+      const { t, l, n, c, h, w, oh, ow, out } = padded(x, a);
       for (let p = 0; p < n * c; p++)
         for (let i = 0; i < oh; i++)
           for (let j = 0; j < ow; j++) out[(p * oh + i) * ow + j] = x.data[(p * h + reflect(i - t, h)) * w + reflect(j - l, w)];
@@ -72,11 +77,7 @@ export const LAYOUT_OPS = {
       return [gy ? g.add1('Crop', [gy], { pads: shapeAttr(node.attrs, 'pads') }, `${node.outputs[0].name}_d`) : null];
     },
     evaluate([x], a) {
-      const [t, l, b, r] = shapeAttr(a, 'pads');
-      const [n, c, h, w] = x.shape;
-      const oh = h + t + b;
-      const ow = w + l + r;
-      const out = new Float64Array(n * c * oh * ow);
+      const { t, l, n, c, h, w, oh, ow, out } = padded(x, a);
       for (let p = 0; p < n * c; p++)
         for (let i = 0; i < h; i++)
           for (let j = 0; j < w; j++) out[(p * oh + i + t) * ow + j + l] = x.data[(p * h + i) * w + j];
