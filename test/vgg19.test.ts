@@ -9,6 +9,8 @@ import { readSafetensors } from '../src/model/safetensors.js';
 import { VGG19_LAYERS, layersNeeded, loadVggWeights, resolveLayers } from '../src/model/vgg19.js';
 import { resolveWeightsPath } from '../src/model/weights.js';
 import { isErr } from './helpers/errors.js';
+import { renderMessage, type StyleloomError } from '../src/errors.js';
+import { cliName } from '../src/options/names.js';
 import { buildSafetensors, convTensors, type FixtureTensor } from './helpers/model-safetensors.js';
 
 const TINY = '/work/shared/fixtures/tiny/weights.safetensors';
@@ -83,11 +85,13 @@ test('resolveLayers defaults with full VGG-19: content conv4_2, style conv1_1..c
 test('resolveLayers errors: missing layer lists what the file has; unknown name is E_USAGE', async () => {
   const w = await loadVggWeights(PARTIAL);
   assert.throws(() => resolveLayers(w, ['conv4_2']), isErr('E_WEIGHTS',
-    /^layer conv4_2 is not in weights file .*vgg19-conv1_1-conv3_4\.safetensors \(it has conv1_1,conv1_2,conv2_1,conv2_2,conv3_1,conv3_2,conv3_3,conv3_4\); choose --content-layers from those or use full VGG-19 weights \(styleloom weights download\)$/));
-  assert.throws(() => resolveLayers(w, undefined, ['conv1_1', 'conv5_1']), isErr('E_WEIGHTS', /layer conv5_1 is not in weights file .* choose --style-layers/));
+    /^layer conv4_2 is not in weights file .*vgg19-conv1_1-conv3_4\.safetensors \(it has conv1_1,conv1_2,conv2_1,conv2_2,conv3_1,conv3_2,conv3_3,conv3_4\); choose contentLayers from those or use full VGG-19 weights \(styleloom weights download\)$/));
+  // the library names the option by its key; the CLI renders its flag from the error's template
+  assert.throws(() => resolveLayers(w, ['conv4_2']), (e: StyleloomError) => /choose --content-layers from those/.test(renderMessage(e, cliName)));
+  assert.throws(() => resolveLayers(w, undefined, ['conv1_1', 'conv5_1']), isErr('E_WEIGHTS', /layer conv5_1 is not in weights file .* choose styleLayers/));
   assert.throws(() => resolveLayers(w, ['conv9_9']), isErr('E_USAGE', /^layer conv9_9 is not a VGG-19 conv layer \(conv1_1 \.\. conv5_4\)$/));
   assert.throws(() => resolveLayers(w, undefined, ['pool1']), isErr('E_USAGE', /layer pool1 is not a VGG-19 conv layer/));
-  assert.throws(() => resolveLayers(w, []), isErr('E_USAGE', /--content-layers is empty/));
+  assert.throws(() => resolveLayers(w, []), isErr('E_USAGE', /contentLayers is empty/));
   const tiny = await loadVggWeights(TINY);
   assert.throws(() => resolveLayers(tiny), isErr('E_WEIGHTS', /layer conv3_2 is not in weights file .* \(it has conv1_1,conv1_2,conv2_1\)/));
   assert.deepEqual(resolveLayers(tiny, ['conv1_2', 'conv2_1']), { content: ['conv1_2', 'conv2_1'], style: ['conv1_1', 'conv2_1'] });
