@@ -72,6 +72,19 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
   DepthToSpace: [['depth to space (DCR, block 2)', [1, 8, 2, 3], (g, x) => g.add1('DepthToSpace', [x], { block: 2 })]],
   SpaceToDepth: [['space to depth (block 2)', [1, 2, 4, 6], (g, x) => g.add1('SpaceToDepth', [x], { block: 2 })]],
   Gram: [['gram', [1, 3, 4, 5], (g, x) => g.gram(x)]],
+  GuidedGram: [
+    [
+      'guided gram (mask fed at run time, no gradient; normalisation attribute)',
+      [1, 3, 4, 5],
+      (g, x) => g.add1('GuidedGram', [x, g.input('mask', [1, 1, 4, 5])], { n: 7.5 }),
+      ['mask'],
+    ],
+    [
+      'guided gram with a constant soft mask, zero in one corner, inside an mse',
+      [1, 2, 3, 4],
+      (g, x) => g.mse(g.add1('GuidedGram', [x, g.constant('m', Float32Array.from({ length: 12 }, (_, k) => (k < 3 ? 0 : k / 12)), [1, 1, 3, 4])], { n: 2 }), W(g, [2, 2], 32)),
+    ],
+  ],
   Mse: [
     [
       'mse against a target fed at run time, scaled (incoming gradient not 1)',
@@ -105,6 +118,7 @@ const GRADIENT_ONLY: Record<GradientOnlyOpName, DifferentiableOpName> = {
   InstanceNormGrad: 'InstanceNorm',
   ReflectPadGrad: 'ReflectPad',
   GramGrad: 'Gram',
+  GuidedGramGrad: 'GuidedGram',
   MseGrad: 'Mse',
   TvGrad: 'Tv',
   ScaleBy: 'Dot',

@@ -84,6 +84,10 @@ export class Graph implements GraphBuilder {
   gram(f: Value, name = 'gram'): Value {
     return this.add1('Gram', [f], {}, name);
   }
+  /** Gram of f weighted by mask m (1 x 1 x H x W), divided by n (see GuidedGram). */
+  guidedGram(f: Value, m: Value, n: number, name = 'guided_gram'): Value {
+    return this.add1('GuidedGram', [f, m], { n }, name);
+  }
   mse(a: Value, target: Value, name = 'mse'): Value {
     return this.add1('Mse', [a, target], {}, name);
   }

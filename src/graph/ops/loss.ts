@@ -1,7 +1,7 @@
-// Reductions the loss terms are made of: Gram matrix, mean squared error, total variation and the dot
-// product with a given tensor, each next to its gradient op (ScaleBy is Dot's).
+// Reductions the loss terms are made of: Gram matrix (plain, and guided by a spatial mask), mean squared
+// error, total variation and the dot product with a given tensor, each next to its gradient op (ScaleBy is Dot's).
 import { StyleloomError } from '../../errors.js';
-import { f32, expectRank, expectSame, size, map2, type Arr, type OpDef } from './common.js';
+import { f32, num, expectRank, expectSame, size, map2, type Arr, type OpDef } from './common.js';
 import type { LossOpName } from '../types.js';
 
 /** Forward differences along the last (axis 3) or second-to-last (axis 2) axis of an NCHW array. */
@@ -17,6 +17,13 @@ function diffs(x: Arr, axis: 2 | 3): { d: Float64Array; rows: number; h: number;
         d[(p * dh + i) * dw + j] = x.data[axis === 3 ? a + 1 : a + w] - x.data[a];
       }
   return { d, rows: n * c, h: dh, w: dw };
+}
+
+/** F (1 x C x H x W) times the mask m (1 x 1 x H x W) at every channel, flattened C x (H·W). */
+function masked(f: Arr, m: Arr, c: number, hw: number): Float64Array {
+  const out = new Float64Array(c * hw);
+  for (let i = 0; i < c; i++) for (let k = 0; k < hw; k++) out[i * hw + k] = f.data[i * hw + k] * m.data[k];
+  return out;
 }
 
 export const LOSS_OPS = {
@@ -75,6 +82,79 @@ export const LOSS_OPS = {
       const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
       const [d] = e.node('Gemm', [s, m], { alpha: 1 / (c * h * w) });
       e.node('Reshape', [d, e.int64([...node.inputs[1].shape])], {}, outs);
+    },
+  },
+
+  /**
+   * Guided Gram (Gatys et al. 2017): G = (F∘m)(F∘m)ᵀ / n with the mask m (1 x 1 x H x W, given: no
+   * gradient) broadcast over the channels and n a constant attribute (the builder's normalisation:
+   * C·Σm² for a region's Gram, 1 for the unnormalised sums of a tile).
+   */
+  GuidedGram: {
+    infer([f, m], a) {
+      expectRank('GuidedGram', f, 4);
+      if (f.shape[0] !== 1) throw new StyleloomError('E_INTERNAL', 'GuidedGram: batch size must be 1');
+      if (m.shape.length !== 4 || m.shape[0] !== 1 || m.shape[1] !== 1 || m.shape[2] !== f.shape[2] || m.shape[3] !== f.shape[3]) {
+        throw new StyleloomError('E_INTERNAL', `GuidedGram: mask [${m.shape}] does not fit features [${f.shape}]`);
+      }
+      if (!(num(a, 'n') > 0)) throw new StyleloomError('E_INTERNAL', `GuidedGram: normalisation n must be > 0, got ${a.n}`);
+      return [f32([f.shape[1], f.shape[1]])];
+    },
+    backward(g, node, [gy]) {
+      const [f, m] = node.inputs;
+      return [gy ? g.add1('GuidedGramGrad', [gy, f, m], { n: node.attrs.n }, `${node.outputs[0].name}_d`) : null, null];
+    },
+    evaluate([f, m], a) {
+      const [, c, h, w] = f.shape;
+      const hw = h * w;
+      const fm = masked(f, m, c, hw);
+      const n = num(a, 'n');
+      const out = new Float64Array(c * c);
+      for (let i = 0; i < c; i++)
+        for (let j = i; j < c; j++) {
+          let s = 0;
+          for (let k = 0; k < hw; k++) s += fm[i * hw + k] * fm[j * hw + k];
+          out[i * c + j] = out[j * c + i] = s / n;
+        }
+      return [{ data: out, shape: [c, c] }];
+    },
+    onnx(e, node, [f, m], outs) {
+      const [, c, h, w] = node.inputs[0].shape;
+      const [fm] = e.node('Mul', [f, m]);
+      const [r] = e.node('Reshape', [fm, e.int64([c, h * w])]);
+      e.node('Gemm', [r, r], { alpha: 1 / num(node.attrs, 'n'), transB: 1 }, outs);
+    },
+  },
+
+  /** dF = m ∘ ((dG + dGᵀ)(F∘m) / n), reshaped to F's shape. */
+  GuidedGramGrad: {
+    infer([, f]) {
+      return [f32(f.shape)];
+    },
+    evaluate([gy, f, m], a) {
+      const [, c, h, w] = f.shape;
+      const hw = h * w;
+      const fm = masked(f, m, c, hw);
+      const n = num(a, 'n');
+      const out = new Float64Array(c * hw);
+      for (let i = 0; i < c; i++)
+        for (let j = 0; j < c; j++) {
+          const s = (gy.data[i * c + j] + gy.data[j * c + i]) / n;
+          if (s === 0) continue;
+          for (let k = 0; k < hw; k++) out[i * hw + k] += s * fm[j * hw + k];
+        }
+      for (let i = 0; i < c; i++) for (let k = 0; k < hw; k++) out[i * hw + k] *= m.data[k];
+      return [{ data: out, shape: f.shape }];
+    },
+    onnx(e, node, [gy, f, m], outs) {
+      const [, c, h, w] = node.inputs[1].shape;
+      const [t] = e.node('Transpose', [gy], { perm: [1, 0] });
+      const [s] = e.node('Add', [gy, t]);
+      const [fm] = e.node('Mul', [f, m]);
+      const [r] = e.node('Reshape', [fm, e.int64([c, h * w])]);
+      const [d] = e.node('Gemm', [s, r], { alpha: 1 / num(node.attrs, 'n') });
+      const [d4] = e.node('Reshape', [d, e.int64([...node.inputs[1].shape])]);
+      e.node('Mul', [d4, m], {}, outs);
     },
   },
 
