@@ -1,10 +1,13 @@
 // The Gatys loss of LOSS.md as graphs: a target graph (content features, style Grams) run once per
 // image, and the loss graph whose outputs are the weighted terms, their total and d(total)/d(image).
+import { StyleloomError } from '../errors.js';
 import { Graph, type Value } from '../graph/ir.js';
 import { gradients } from '../graph/autodiff.js';
 import type { VggWeights } from '../model/vgg19.js';
 import type { PoolKind } from './types.js';
 import { buildVggFeatures } from './vgg-graph.js';
+import { poolsBefore } from './tiled.js';
+import { maskAfterPools, maskEnergy, type MaskPlane, type StyleRegions } from './regions.js';
 
 export interface LossSpec {
   weights: VggWeights;
@@ -16,6 +19,22 @@ export interface LossSpec {
   pool: PoolKind;
   /** Relative weight of each style layer (normalised to sum 1); default equal, i.e. 1/|S| as LOSS.md. */
   styleLayerWeights?: number[];
+  /**
+   * Regions of the image (masks at its size), each with its own style target: the style term is then
+   * Σ_r weight_r · mean((G_l^r − A_l^r)²) per layer, with G_l^r the guided Gram of region r. Absent: one plain Gram.
+   */
+  regions?: StyleRegions;
+}
+
+/** The key of a style target: the layer, or `layer/region` when the loss is guided by regions. */
+export const styleKey = (layer: string, region?: number): string => (region === undefined ? layer : `${layer}/${region}`);
+
+/** A mask as a graph constant at the resolution of `layer`, and the guided Gram's normalisation C·Σm² there. */
+function layerMask(g: Graph, m: MaskPlane, layer: string, channels: number, name: string): { mask: Value; n: number } {
+  const ml = maskAfterPools(m, poolsBefore(layer));
+  const e = maskEnergy(ml);
+  if (!(e > 0)) throw new StyleloomError('E_INPUT', `a mask region has no pixel left at layer ${layer} (${ml.width}x${ml.height}); use a larger mask region or a larger size`);
+  return { mask: g.constant(name, ml.data, [1, 1, ml.height, ml.width]), n: channels * e };
 }
 
 export const TERM_NAMES = ['content', 'style', 'tv'] as const;
@@ -33,13 +52,24 @@ export interface LossGraph {
   grad: string;
 }
 
-/** Graph computing content features and style Grams of an image of size h x w. */
-export function buildTargetGraph(weights: VggWeights, h: number, w: number, contentLayers: string[], styleLayers: string[], pool: PoolKind): Graph {
+/**
+ * Graph computing content features and style Grams of an image of size h x w; with `region` (a mask at
+ * that size) the Grams are guided by it (the part of a style image to take the style from).
+ */
+export function buildTargetGraph(weights: VggWeights, h: number, w: number, contentLayers: string[], styleLayers: string[], pool: PoolKind, region?: MaskPlane): Graph {
   const g = new Graph();
   const x = g.input('image', [1, 3, h, w]);
   const feats = buildVggFeatures(g, x, weights, [...contentLayers, ...styleLayers], pool);
   for (const l of contentLayers) g.output(renameOutput(g, feats.get(l)!, `content_${l}`));
-  for (const l of styleLayers) g.output(g.gram(feats.get(l)!, `gram_${l}`));
+  for (const l of styleLayers) {
+    const f = feats.get(l)!;
+    if (!region) {
+      g.output(g.gram(f, `gram_${l}`));
+      continue;
+    }
+    const { mask, n } = layerMask(g, region, l, f.shape[1], `region_${l}`);
+    g.output(g.guidedGram(f, mask, n, `gram_${l}`));
+  }
   return g;
 }
 
@@ -79,11 +109,26 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
   if (active.style) {
     const lw = spec.styleLayerWeights;
     const lwSum = lw ? lw.reduce((a, b) => a + b, 0) : 0;
+    const regions = spec.regions;
     const parts = spec.styleLayers.map((l, k) => {
-      const gm = g.gram(feats.get(l)!, `gram_${l}`);
-      const t = g.input(`style_target_${l}`, gm.shape);
-      styleTargets.set(l, t);
-      const mse = g.mse(gm, t, `style_mse_${l}`);
+      const f = feats.get(l)!;
+      let mse: Value;
+      if (!regions) {
+        const gm = g.gram(f, `gram_${l}`);
+        const t = g.input(`style_target_${l}`, gm.shape);
+        styleTargets.set(styleKey(l), t);
+        mse = g.mse(gm, t, `style_mse_${l}`);
+      } else {
+        const per = regions.masks.map((m, r) => {
+          const { mask, n } = layerMask(g, m, l, f.shape[1], `mask_${l}_r${r}`);
+          const gm = g.guidedGram(f, mask, n, `gram_${l}_r${r}`);
+          const t = g.input(`style_target_${l}_r${r}`, gm.shape);
+          styleTargets.set(styleKey(l, r), t);
+          const e = g.mse(gm, t, `style_mse_${l}_r${r}`);
+          return regions.weights[r] === 1 ? e : g.scale(e, regions.weights[r], `style_region_w_${l}_r${r}`);
+        });
+        mse = per.length > 1 ? g.sum(per, `style_regions_${l}`) : per[0];
+      }
       return lw ? g.scale(mse, (lw[k] / lwSum) * spec.styleLayers.length, `style_w_${l}`) : mse;
     });
     const term = g.output(g.scale(g.sum(parts, 'style_sum'), spec.styleWeight / spec.styleLayers.length, 'loss_style'));

@@ -23,6 +23,25 @@ export const OPTION_ROWS = [
     doc: 'style image(s); repeat the flag or list several; required',
     jobsVary: { grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' } },
   },
+  // ---- spatial control: masks (Gatys et al. 2017, guided Gram matrices) ----
+  {
+    key: 'mask', kind: 'image', jobs: ['image', 'fast'], arg: 'file',
+    doc: "where to stylise: white = stylise, black = keep the content, grey = soft edge (or the PNG's alpha); of the content's aspect ratio, resized to it",
+    jobsVary: { fast: { doc: "where to apply the network: its output composited over the content with this mask (white = stylised; the PNG's alpha also works)" } },
+  },
+  {
+    key: 'styleMasks', flag: 'style-mask', field: 'style_mask', kind: 'images', jobs: ['image'], arg: 'file', many: true,
+    doc: 'one mask per {styles}, in order: where on the content each style goes (guided Grams); uncovered pixels keep the content',
+  },
+  {
+    key: 'styleRegions', flag: 'style-region', field: 'style_region', kind: 'images', jobs: ['image'], arg: 'file', many: true,
+    doc: 'one mask per {styles}, in order, of that style image\'s shape: the part of it to take the style from (white), e.g. the sky of a painting',
+  },
+  {
+    key: 'maskMode', kind: 'choice', choices: ['guided', 'blend'], jobs: ['image'], arg: 'mode', default: 'guided',
+    doc: 'with {mask}: guided (each region matched to its own style by guided Gram matrices) or blend (stylise everywhere, then composite with the feathered mask: cheaper, with halos where strokes cross the edge)',
+    example: 'blend',
+  },
   {
     key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
     doc: 'output image (.png, .jpg or .webp), written to a temporary name, then renamed',

@@ -1,10 +1,11 @@
 // The loss evaluator of one scale: loss terms and d(loss)/d(image) of the whole image in one onnxruntime
-// graph, or, for images too large for that, tile by tile (TiledEvaluator in tiled.ts).
+// graph, or, for images too large for that, tile by tile (TiledEvaluator in tiled.ts); guided by regions
+// (masks) when the spec has them.
 import { toOnnx } from '../graph/onnx-export.js';
 import { buildLossGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
 import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/session.js';
 import type { ResolvedOptions } from './options.js';
-import { computeTargets, type Targets } from './targets.js';
+import { computeTargets, type TargetGuide, type Targets } from './targets.js';
 import { TiledEvaluator } from './tiled.js';
 import type { LossTerms } from './types.js';
 
@@ -28,11 +29,12 @@ export async function createEvaluator(
   o: ResolvedOptions,
   session: SessionOptions,
   layers: { content: string[]; style: string[] },
+  guide: TargetGuide = {},
 ): Promise<LossEvaluator> {
   const { width, height } = content;
   const tile = o.tile ?? (width * height > AUTO_TILE_PIXELS ? AUTO_TILE_SIZE : 0);
-  if (tile > 0) return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights);
-  const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session);
+  if (tile > 0) return TiledEvaluator.create({ ...spec, tile, session }, content, styles, o.styleBlendWeights, guide);
+  const targets = await computeTargets(spec.weights, content, styles, o.styleBlendWeights, o.contentWeight ? layers.content : [], o.styleWeight ? layers.style : [], o.pool, session, guide);
   return createUntiledEvaluator(spec, width, height, targets, session);
 }
 

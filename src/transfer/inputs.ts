@@ -14,6 +14,10 @@ export interface RunInputs {
   styles: HeldImage[];
   /** The init image, when `init` names one (else null). */
   init: HeldImage | null;
+  /** The masks (`mask`, `styleMasks`, `styleRegions`), when given. */
+  mask: HeldImage | null;
+  styleMasks: HeldImage[];
+  styleRegions: HeldImage[];
   hashes: InputHashes;
 }
 
@@ -25,13 +29,23 @@ async function hold(src: ImageSource): Promise<HeldImage> {
 
 const hashOf = (h: HeldImage): string | null => ('sha256' in h ? h.sha256 : null);
 
-/** Reads the content, style and init files of `o` (in that order; errors as readImage's). */
+/** Reads the content, style, init and mask files of `o` (in that order; errors as readImage's). */
 export async function readInputs(o: ResolvedOptions): Promise<RunInputs> {
   const content = await hold(o.content);
   const styles: HeldImage[] = [];
   for (const s of o.styles) styles.push(await hold(s));
   const init = o.init === 'content' || o.init === 'noise' ? null : await hold(o.init);
-  return { content, styles, init, hashes: { content: hashOf(content), styles: styles.map(hashOf), init: init && hashOf(init) } };
+  const mask = o.mask === undefined ? null : await hold(o.mask);
+  const styleMasks: HeldImage[] = [];
+  for (const s of o.styleMasks ?? []) styleMasks.push(await hold(s));
+  const styleRegions: HeldImage[] = [];
+  for (const s of o.styleRegions ?? []) styleRegions.push(await hold(s));
+  const hashes: InputHashes = { content: hashOf(content), styles: styles.map(hashOf), init: init && hashOf(init) };
+  // masks are recorded only when given, so that a state without masks reads as before
+  if (mask) hashes.mask = hashOf(mask);
+  if (styleMasks.length) hashes.styleMasks = styleMasks.map(hashOf);
+  if (styleRegions.length) hashes.styleRegions = styleRegions.map(hashOf);
+  return { content, styles, init, mask, styleMasks, styleRegions, hashes };
 }
 
 /** The pixels of a held input, decoded from the bytes read at the start (the file is not read again). */

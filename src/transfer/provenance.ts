@@ -24,9 +24,12 @@ export const label = (src: ImageSource) => (typeof src === 'string' ? path.basen
 
 /** Text metadata for the output file (PNG tEXt chunks, or EXIF ImageDescription JSON for JPEG/WebP). */
 export async function provenanceFor(options: StylizeOptions, result: StylizeResult): Promise<Record<string, string>> {
-  const { content, styles, weights, resume, ...rest } = options;
+  const { content, styles, weights, resume, mask, styleMasks, styleRegions, ...rest } = options;
   const params = {
     ...rest,
+    ...(mask === undefined ? {} : { mask: label(mask) }),
+    ...(styleMasks ? { styleMasks: styleMasks.map(label) } : {}),
+    ...(styleRegions ? { styleRegions: styleRegions.map(label) } : {}),
     init: typeof rest.init === 'object' ? label(rest.init) : rest.init,
     content: label(content),
     styles: styles.map(label),

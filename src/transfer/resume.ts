@@ -1,7 +1,7 @@
 // The resume rules: what a state records of the run's options, the options that continue a state, and
 // the checks that those options and input files can continue it. The file format is state-file.ts.
 import path from 'node:path';
-import { StyleloomError } from '../errors.js';
+import { optionError, StyleloomError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { InputHashes, ResumeState, StateOptions, StylizeOptions } from './types.js';
 
@@ -13,14 +13,18 @@ export function statePathFor(out: string): string {
 /** The options a state records: everything resolved, image data replaced by (absolute) paths. */
 export function stateOptionsOf(o: ResolvedOptions, weightsPath: string): StateOptions {
   const src = (s: unknown) => (typeof s === 'string' ? path.resolve(s) : null);
-  const { content, styles, init, ...rest } = o;
-  return {
+  const { content, styles, init, mask, styleMasks, styleRegions, ...rest } = o;
+  const out: StateOptions = {
     ...rest,
     content: src(content),
     styles: styles.map(src),
     init: init === 'content' || init === 'noise' ? init : src(init),
     weights: path.resolve(weightsPath),
   };
+  if (mask !== undefined) out.mask = src(mask);
+  if (styleMasks) out.styleMasks = styleMasks.map(src);
+  if (styleRegions) out.styleRegions = styleRegions.map(src);
+  return out;
 }
 
 /**
@@ -28,18 +32,25 @@ export function stateOptionsOf(o: ResolvedOptions, weightsPath: string): StateOp
  * `content` when the state's content was given as pixels), and `resume: state`.
  */
 export function resumeOptions(state: ResumeState, overrides: Partial<StylizeOptions> = {}): StylizeOptions {
-  const { content, styles, init, ...rest } = state.options;
+  const { content, styles, init, mask, styleMasks, styleRegions, ...rest } = state.options;
   const o: StylizeOptions = {
     ...rest,
     content: content ?? '',
     styles: styles.map((s) => s ?? ''),
     init: init ?? 'content', // only used before the first iteration: never on resume
+    ...(mask === undefined ? {} : { mask: mask ?? '' }),
+    ...(styleMasks ? { styleMasks: styleMasks.map((s) => s ?? '') } : {}),
+    ...(styleRegions ? { styleRegions: styleRegions.map((s) => s ?? '') } : {}),
     ...overrides,
     resume: state,
   };
   if (overrides.iters !== undefined && overrides.scaleIters === undefined) delete o.scaleIters;
   if (o.content === '') throw new StyleloomError('E_USAGE', 'the state was made from a content image given as pixels; pass it again as options.content');
   if (o.styles.some((s) => s === '')) throw new StyleloomError('E_USAGE', 'the state was made from style images given as pixels; pass them again as options.styles');
+  for (const k of ['mask', 'styleMasks', 'styleRegions'] as const) {
+    const v = o[k];
+    if (v === '' || (Array.isArray(v) && v.some((s) => s === ''))) throw new StyleloomError('E_USAGE', `the state was made from masks given as pixels; pass them again as options.${k}`);
+  }
   return o;
 }
 
@@ -81,4 +92,16 @@ export function checkInputs(s: ResumeState, o: ResolvedOptions, now: InputHashes
   check('content image', o.content, s.inputs.content, now.content);
   now.styles.forEach((h, k) => check(`style image ${k + 1}`, o.styles[k], s.inputs.styles[k], h));
   check('init image', o.init, s.inputs.init, now.init);
+  // masks: a run with masks cannot continue one without them, or the reverse (the problem differs)
+  const masks = [
+    ['mask', 'mask', s.inputs.mask === undefined ? [] : [s.inputs.mask], now.mask === undefined ? [] : [now.mask], o.mask === undefined ? [] : [o.mask]],
+    ['style mask', 'styleMasks', s.inputs.styleMasks ?? [], now.styleMasks ?? [], o.styleMasks ?? []],
+    ['style region', 'styleRegions', s.inputs.styleRegions ?? [], now.styleRegions ?? [], o.styleRegions ?? []],
+  ] as const;
+  for (const [what, key, was, is, srcs] of masks) {
+    if (was.length !== is.length) {
+      throw optionError('E_USAGE', `cannot resume: the state was made with ${was.length} ${what} file(s), these options have ${is.length}; pass the same {${key}}`);
+    }
+    is.forEach((h, k) => check(`${what}${is.length > 1 ? ` ${k + 1}` : ''}`, srcs[k], was[k], h));
+  }
 }

@@ -219,6 +219,8 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
   if (!isRecord(inputs) || !isHash(inputs.content) || !isHash(inputs.init) || !Array.isArray(inputs.styles) || inputs.styles.length !== options.styles.length || !inputs.styles.every(isHash)) {
     throw corrupt('input hashes');
   }
+  const hashList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every(isHash));
+  if (!(inputs.mask === undefined || isHash(inputs.mask)) || !hashList(inputs.styleMasks) || !hashList(inputs.styleRegions)) throw corrupt('mask hashes');
   const n = 3 * width * height;
   const x = arr('x');
   if (x.length !== n) throw corrupt(`the image has ${x.length} values but ${width}x${height} needs ${n}`);

@@ -19,6 +19,8 @@ import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
 import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
 import { createEvaluator } from './evaluator.js';
+import { coveredEvaluator, coverInit, loadRunMasks, masksAtScale } from './masks.js';
+import { compositeRgb } from '../image/mask.js';
 import type { LossTerms, OptimizerState, ResumeState, StateReason, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
 
 /** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
@@ -106,6 +108,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     },
     [...layers.content, ...layers.style],
   );
+  const masks = await loadRunMasks(o, inputs, contentImage, styleImages);
   const initImage = inputs.init && !resume ? await decodeHeld(inputs.init) : null;
   if (initImage) checkInitShape(initImage, contentImage, typeof o.init === 'string' ? o.init : '(pixels)');
   let done = resume?.iter ?? 0;
@@ -130,10 +133,15 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     if (resume && si === resume.scale && (resume.width !== width || resume.height !== height)) {
       throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
     }
-    const evaluator = await createEvaluator(spec, asTensor(content), styles.map(asTensor), o, session, layers);
-    const x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, initImage);
+    const sm = masks ? await masksAtScale(masks, width, height, styles) : null;
+    const plain = await createEvaluator({ ...spec, regions: sm?.regions }, asTensor(content), styles.map(asTensor), o, session, layers, sm?.guide);
+    const evaluator = sm?.coverage ? coveredEvaluator(plain, sm.coverage) : plain;
+    let x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, initImage);
+    // pixels no region covers start (and stay) at the content; an upscaled scale gets them back sharp
+    if (sm?.coverage && !(resume && si === resume.scale)) x = coverInit(x, toCaffe(content), sm.coverage);
     const finish = (v: Float32Array) => {
-      const img = fromCaffe(v, width, height);
+      const raw = fromCaffe(v, width, height);
+      const img = sm?.blend ? compositeRgb(raw, content, sm.blend) : raw;
       return o.originalColors ? preserveColors(img, content) : img;
     };
     try {

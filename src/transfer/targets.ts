@@ -1,6 +1,8 @@
 // Computes the fixed targets of the loss once: content features P_l of the content image and the
-// blended style Grams A_l = sum_k b_k/sum(b) G_l(style_k), each with a forward-only graph.
-import { buildTargetGraph } from '../loss/gatys.js';
+// blended style Grams A_l = sum_k b_k/sum(b) G_l(style_k), each with a forward-only graph; with regions,
+// one blended target per region (its own styles), each style's Gram guided by its style region if any.
+import { buildTargetGraph, styleKey } from '../loss/gatys.js';
+import type { MaskPlane } from '../loss/regions.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import type { VggWeights } from '../model/vgg19.js';
 import { createRunner, type SessionOptions } from '../runtime/session.js';
@@ -18,14 +20,23 @@ async function runFeatures(
   styleLayers: string[],
   pool: PoolKind,
   session: SessionOptions,
+  region?: MaskPlane,
 ): Promise<Record<string, Float32Array>> {
-  const g = buildTargetGraph(weights, image.height, image.width, contentLayers, styleLayers, pool);
+  const g = buildTargetGraph(weights, image.height, image.width, contentLayers, styleLayers, pool, region);
   const runner = await createRunner(toOnnx(g, 'targets'), session);
   try {
     return await runner.run({ image: { data: image.data, dims: [1, 3, image.height, image.width] } });
   } finally {
     await runner.release();
   }
+}
+
+/** How style Grams become targets: the part of each style image to use, and which styles each region of the content gets. */
+export interface TargetGuide {
+  /** Per style image, its style region (a mask at the style image's size), or null for all of it. */
+  styleRegions?: (MaskPlane | null)[];
+  /** Per region of the content, the styles blended into its target (keys `layer/region`); absent: one target per layer. */
+  groups?: number[][];
 }
 
 export async function computeTargets(
@@ -37,23 +48,29 @@ export async function computeTargets(
   styleLayers: string[],
   pool: PoolKind,
   session: SessionOptions,
+  guide: TargetGuide = {},
 ): Promise<Targets> {
   const out: Targets = { content: new Map(), style: new Map() };
   if (contentLayers.length > 0) {
     const r = await runFeatures(weights, content, contentLayers, [], pool, session);
     for (const l of contentLayers) out.content.set(l, r[`content_${l}`]);
   }
-  const total = blend.reduce((a, b) => a + b, 0);
+  const groups = guide.groups ?? [styles.map((_, k) => k)];
   for (let k = 0; k < styles.length; k++) {
-    if (blend[k] === 0) continue;
-    const r = await runFeatures(weights, styles[k], [], styleLayers, pool, session);
-    for (const l of styleLayers) {
-      const g = r[`gram_${l}`];
-      let acc = out.style.get(l);
-      if (!acc) out.style.set(l, (acc = new Float32Array(g.length)));
-      const c = blend[k] / total;
-      for (let i = 0; i < g.length; i++) acc[i] += c * g[i];
-    }
+    if (blend[k] === 0 || styleLayers.length === 0) continue;
+    const r = await runFeatures(weights, styles[k], [], styleLayers, pool, session, guide.styleRegions?.[k] ?? undefined);
+    groups.forEach((members, gi) => {
+      if (!members.includes(k)) return;
+      const total = members.reduce((a, m) => a + blend[m], 0);
+      for (const l of styleLayers) {
+        const g = r[`gram_${l}`];
+        const key = guide.groups ? styleKey(l, gi) : styleKey(l);
+        let acc = out.style.get(key);
+        if (!acc) out.style.set(key, (acc = new Float32Array(g.length)));
+        const c = blend[k] / total;
+        for (let i = 0; i < g.length; i++) acc[i] += c * g[i];
+      }
+    });
   }
   return out;
 }

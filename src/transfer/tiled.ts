@@ -8,6 +8,7 @@ import { buildTileGradGraph, buildTileStatsGraph, haloFor, poolsBefore, type Til
 import { createRunner, type Runner, type SessionOptions } from '../runtime/session.js';
 import type { Graph } from '../graph/ir.js';
 import type { LossTerms } from './types.js';
+import type { TargetGuide } from './targets.js';
 
 export interface Tile {
   /** Extended region (core + halo) in image pixels: rows [y0, y1), columns [x0, x1). */
@@ -214,7 +215,9 @@ export class TiledEvaluator {
     content: { data: Float32Array; height: number; width: number },
     styles: { data: Float32Array; height: number; width: number }[],
     blend: number[],
+    guide: TargetGuide = {},
   ): Promise<TiledEvaluator> {
+    if (spec.regions || guide.styleRegions) throw new StyleloomError('E_USAGE', 'masks are not supported with tiling yet; use {tile} 0');
     const cache = new SessionCache(spec.session);
     const { height: h, width: w } = content;
     const cl = spec.contentWeight ? spec.contentLayers : [];

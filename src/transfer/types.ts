@@ -86,10 +86,13 @@ export type StateReason = 'save' | 'abort' | 'end';
  * The resolved options of the run, as a state stores them: image sources as absolute paths (null where
  * they were given as decoded pixels; pass them again with resumeOptions), the weights file resolved.
  */
-export type StateOptions = Omit<StylizeOptions, 'content' | 'styles' | 'init' | 'resume'> & {
+export type StateOptions = Omit<StylizeOptions, 'content' | 'styles' | 'init' | 'resume' | 'mask' | 'styleMasks' | 'styleRegions'> & {
   content: string | null;
   styles: (string | null)[];
   init: string | null;
+  mask?: string | null;
+  styleMasks?: (string | null)[];
+  styleRegions?: (string | null)[];
 };
 
 export type OptimizerState = AdamState | LbfgsState;
@@ -100,6 +103,10 @@ export interface InputHashes {
   styles: (string | null)[];
   /** The init image's, when `init` names one. */
   init: string | null;
+  /** The masks', when given (absent in states of runs without them). */
+  mask?: string | null;
+  styleMasks?: (string | null)[];
+  styleRegions?: (string | null)[];
 }
 
 /**
