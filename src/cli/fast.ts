@@ -107,7 +107,7 @@ async function runFast(flags: Record<string, unknown>, signal: AbortSignal): Pro
         throw new StyleloomError('E_ABORTED', `stopped after ${k} of ${f.content.length} images${k ? ` (written: ${outs.slice(0, k).join(', ')})` : ''}`);
       }
       const t = performance.now();
-      const img = await fastStylize(f.content[k], model, { size: f.size, threads: f.threads, device: f.device, originalColors: f.originalColors });
+      const img = await fastStylize(f.content[k], model, { size: f.size, threads: f.threads, device: f.device, originalColors: f.originalColors, mask: f.mask });
       await writeImage(outs[k], img, f.metadata ? { metadata: provenance(f, model.name, k, img) } : {});
       done.push({ content: f.content[k], out: outs[k], width: img.width, height: img.height, ms: performance.now() - t });
       bar.update(k + 1, done[k]);

@@ -2,10 +2,11 @@
 // onnxruntime session per input size reused across images, and optional colour preservation.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { StyleloomError } from '../errors.js';
+import { optionError, StyleloomError } from '../errors.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import { rgbToYcbcr, ycbcrToRgb } from '../image/color.js';
 import { readImage, resizeLongSide } from '../image/io.js';
+import { checkMaskAspect, compositeRgb, decodeHeldMask, resizeMask } from '../image/mask.js';
 import type { RgbImage } from '../image/types.js';
 import { createRunner, defaultThreads, type Runner } from '../runtime/session.js';
 import type { DeviceKind } from '../runtime/device.js';
@@ -215,6 +216,13 @@ export async function fastStylizeBatch(images: (RgbImage | string)[], model: str
   if (other) {
     throw new StyleloomError('E_USAGE', `a batch needs images of one size: ${w}x${h} and ${other.width}x${other.height}; pass a size or run them one by one`);
   }
+  // the mask is read and checked before the network runs (one mask for the batch: all of one shape)
+  const mask = options.mask === undefined ? null : await decodeHeldMask(options.mask, typeof options.mask === 'string' ? options.mask : 'mask');
+  if (mask) {
+    checkMaskAspect(mask, imgs[0], `the {mask} image ${typeof options.mask === 'string' ? options.mask : '(pixels)'}`, 'the content');
+    if (!mask.data.some((v) => v >= 0.5 / 255)) throw optionError('E_INPUT', `the {mask} image ${typeof options.mask === 'string' ? options.mask : '(pixels)'} is entirely black: nothing to stylise (white marks where to stylise)`);
+  }
+  const fitted = mask ? await resizeMask(mask, w, h) : null;
   return withModel(model, async (m) => {
     checkAborted(options.signal);
     const n = imgs.length;
@@ -223,6 +231,9 @@ export async function fastStylizeBatch(images: (RgbImage | string)[], model: str
     imgs.forEach((im, k) => toPlanar(im, input, k * 3 * hw));
     const out = await m.run(input, n, h, w, { threads: options.threads, device: options.device });
     checkAborted(options.signal);
-    return imgs.map((im, k) => fromPlanar(out, k * 3 * hw, w, h, options.originalColors ? im : undefined));
+    return imgs.map((im, k) => {
+      const styled = fromPlanar(out, k * 3 * hw, w, h, options.originalColors ? im : undefined);
+      return fitted ? compositeRgb(styled, im, fitted) : styled;
+    });
   });
 }

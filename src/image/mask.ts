@@ -2,9 +2,9 @@
 // transparency, else the luminance: white 1, black 0, grey between), resized, feathered, and used to
 // composite two RGB images (m·a + (1 − m)·b).
 import sharp from 'sharp';
-import { StyleloomError } from '../errors.js';
+import { optionError, StyleloomError } from '../errors.js';
 import type { MaskPlane } from '../loss/regions.js';
-import { readImage } from './io.js';
+import { readImage, readInput } from './io.js';
 import type { RgbImage } from './types.js';
 
 export type { MaskPlane } from '../loss/regions.js';
@@ -33,6 +33,24 @@ export async function decodeMask(bytes: Buffer, name: string): Promise<MaskPlane
     }
   }
   return maskFromRgb(rgb);
+}
+
+/** A mask given as a file path, file bytes (`{ file, bytes }`, as a run holds its inputs) or RGB pixels (their luminance). */
+export async function decodeHeldMask(src: string | RgbImage | { file: string; bytes: Buffer }, name: string): Promise<MaskPlane> {
+  if (typeof src === 'string') return decodeMask(await readInput(src, name), name);
+  return 'bytes' in src ? decodeMask(src.bytes, name) : maskFromRgb(src);
+}
+
+/** Throws E_USAGE when a mask's aspect ratio differs from its image's by more than 1% (it would be stretched). */
+export function checkMaskAspect(m: { width: number; height: number }, img: { width: number; height: number }, what: string, of: string): void {
+  const a = m.width / m.height;
+  const c = img.width / img.height;
+  if (Math.abs(a - c) / c > 0.01) {
+    throw optionError(
+      'E_USAGE',
+      `${what} is ${m.width}x${m.height} (aspect ${a.toFixed(3)}) but ${of} is ${img.width}x${img.height} (aspect ${c.toFixed(3)}); it would be stretched — crop or pad it to ${of}'s shape (it is resized to fit)`,
+    );
+  }
 }
 
 const toBytes = (m: MaskPlane) => Buffer.from(Uint8Array.from(m.data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));

@@ -3,10 +3,10 @@
 // scale, the regions that guide the style loss, the targets of each region, the coverage that restricts
 // the optimisation (pixels no region covers keep the content) and the feathered mask of blend mode.
 import { optionError } from '../errors.js';
-import { compositePlanar, decodeMask, featherMask, maskFromRgb, resizeMask } from '../image/mask.js';
+import { checkMaskAspect as checkAspect, compositePlanar, decodeHeldMask, featherMask, resizeMask } from '../image/mask.js';
 import type { RgbImage } from '../image/types.js';
 import type { MaskPlane, StyleRegions } from '../loss/regions.js';
-import type { HeldImage, RunInputs } from './inputs.js';
+import type { RunInputs } from './inputs.js';
 import type { ResolvedOptions } from './options.js';
 import type { TargetGuide } from './targets.js';
 import type { LossEvaluator } from './evaluator.js';
@@ -35,22 +35,6 @@ export interface ScaleMasks {
 }
 
 const nameOf = (src: unknown, fallback: string) => (typeof src === 'string' ? src : fallback);
-
-async function decodeHeldMask(h: HeldImage, name: string): Promise<MaskPlane> {
-  return 'bytes' in h ? decodeMask(h.bytes, name) : maskFromRgb(h);
-}
-
-/** Throws E_USAGE when a mask's aspect ratio differs from its image's by more than 1% (it would be stretched). */
-function checkAspect(m: MaskPlane, img: { width: number; height: number }, what: string, of: string): void {
-  const a = m.width / m.height;
-  const c = img.width / img.height;
-  if (Math.abs(a - c) / c > 0.01) {
-    throw optionError(
-      'E_USAGE',
-      `${what} is ${m.width}x${m.height} (aspect ${a.toFixed(3)}) but ${of} is ${img.width}x${img.height} (aspect ${c.toFixed(3)}); it would be stretched — crop or pad it to ${of}'s shape (it is resized to fit)`,
-    );
-  }
-}
 
 const maxOf = (m: MaskPlane) => m.data.reduce((a, v) => Math.max(a, v), 0);
 
