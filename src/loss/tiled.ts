@@ -1,7 +1,8 @@
 // Graphs for one tile of a tiled evaluation (high resolution): features of the tile's core region,
 // taken from a tile extended by a halo wide enough that the core's features equal the untiled ones.
 // Stats graph: unnormalised Gram sums (and content features) of the core. Gradient graph: the
-// linearised style term <dS, S_core> plus the core's content term, and its gradient to the tile.
+// linearised style term <dS, S_core> plus the core's content term, and its gradient to the tile. With
+// regions (masks), one guided Gram sum per region, the core's masks fed at run time.
 import { Graph, numel, type Value } from '../graph/ir.js';
 import { gradients } from '../graph/autodiff.js';
 import { VGG19_LAYERS, type VggWeights } from '../model/vgg19.js';
@@ -45,19 +46,41 @@ export function haloFor(layers: string[]): { halo: number; align: number } {
   return { halo: Math.ceil(radius / align) * align, align };
 }
 
-/** Crop the core of feature map f (of layer `layer`) given the tile's margins in input pixels. */
-function cropCore(g: Graph, f: Value, layer: string, extH: number, extW: number, m: TileMargins): Value {
+/** The core of a tile at a layer, in that layer's pixels relative to the extended tile: offset and size. */
+export function coreBox(layer: string, extH: number, extW: number, m: TileMargins): { top: number; left: number; h: number; w: number } {
   const s = 2 ** poolsBefore(layer);
-  const [, , fh, fw] = f.shape;
+  let fh = extH;
+  let fw = extW;
+  for (let p = poolsBefore(layer); p > 0; p--) {
+    fh = Math.floor(fh / 2);
+    fw = Math.floor(fw / 2);
+  }
   const top = m.top / s;
   const left = m.left / s;
   const bottom = m.bottom === 0 ? 0 : fh - (extH - m.bottom) / s;
   const right = m.right === 0 ? 0 : fw - (extW - m.right) / s;
-  if (top === 0 && left === 0 && bottom === 0 && right === 0) return f;
-  return g.add1('Crop', [f], { pads: [top, left, bottom, right] }, `core_${layer}`);
+  return { top, left, h: fh - top - bottom, w: fw - left - right };
 }
 
-/** Outputs `gramsum_<l>` (Σ over the core of F Fᵀ, unnormalised) for style layers and `core_<l>` for content layers. */
+/** Crop the core of feature map f (of layer `layer`) given the tile's margins in input pixels. */
+function cropCore(g: Graph, f: Value, layer: string, extH: number, extW: number, m: TileMargins): Value {
+  const [, , fh, fw] = f.shape;
+  const b = coreBox(layer, extH, extW, m);
+  const pads = [b.top, b.left, fh - b.top - b.h, fw - b.left - b.w];
+  if (pads.every((v) => v === 0)) return f;
+  return g.add1('Crop', [f], { pads }, `core_${layer}`);
+}
+
+/**
+ * The unnormalised Gram sums of a core: `gramsum_<l>` (Σ F Fᵀ), or with `regions` > 0 one per region,
+ * `gramsum_<l>_r<r>` (Σ (F∘m)(F∘m)ᵀ), the core's mask `mask_<l>_r<r>` (1 x 1 x core) fed at run time.
+ */
+function gramSums(g: Graph, c: Value, layer: string, regions: number): Value[] {
+  if (regions === 0) return [g.scale(g.gram(c), numel(c.shape), `gramsum_${layer}`)];
+  return Array.from({ length: regions }, (_, r) => g.guidedGram(c, g.input(`mask_${layer}_r${r}`, [1, 1, c.shape[2], c.shape[3]]), 1, `gramsum_${layer}_r${r}`));
+}
+
+/** Outputs the Gram sums of the core (gramSums) for style layers and `content_<l>` for content layers. */
 export function buildTileStatsGraph(
   weights: VggWeights,
   extH: number,
@@ -66,21 +89,19 @@ export function buildTileStatsGraph(
   contentLayers: string[],
   styleLayers: string[],
   pool: PoolKind,
+  regions = 0,
 ): Graph {
   const g = new Graph();
   const x = g.input('image', [1, 3, extH, extW]);
   const feats = buildVggFeatures(g, x, weights, [...new Set([...contentLayers, ...styleLayers])], pool);
   for (const l of contentLayers) g.output(g.scale(cropCore(g, feats.get(l)!, l, extH, extW, margins), 1, `content_${l}`));
-  for (const l of styleLayers) {
-    const c = cropCore(g, feats.get(l)!, l, extH, extW, margins);
-    g.output(g.scale(g.gram(c), numel(c.shape), `gramsum_${l}`));
-  }
+  for (const l of styleLayers) for (const v of gramSums(g, cropCore(g, feats.get(l)!, l, extH, extW, margins), l, regions)) g.output(v);
   return g;
 }
 
 export interface TileGradGraph {
   graph: Graph;
-  /** Input names: `image`, `dS_<l>` (C x C) per style layer, `target_<l>` (core-shaped) per content layer. */
+  /** Input names: `image`, `dS_<l>` (C x C) per style layer (`dS_<l>_r<r>` and `mask_<l>_r<r>` per region), `target_<l>` (core-shaped) per content layer. */
   coreShapes: Map<string, readonly number[]>;
   content: string | null;
   grad: string;
@@ -101,6 +122,7 @@ export function buildTileGradGraph(
   contentWeight: number,
   globalContentNumel: Map<string, number>,
   pool: PoolKind,
+  regions = 0,
 ): TileGradGraph {
   const g = new Graph();
   const x = g.input('image', [1, 3, extH, extW]);
@@ -119,9 +141,10 @@ export function buildTileGradGraph(
     terms.push(content);
   }
   for (const l of styleLayers) {
-    const c = cropCore(g, feats.get(l)!, l, extH, extW, margins);
-    const s = g.scale(g.gram(c), numel(c.shape), `gramsum_${l}`);
-    terms.push(g.add1('Dot', [s, g.input(`dS_${l}`, s.shape)], {}, `style_lin_${l}`));
+    for (const s of gramSums(g, cropCore(g, feats.get(l)!, l, extH, extW, margins), l, regions)) {
+      const key = s.name.slice('gramsum_'.length);
+      terms.push(g.add1('Dot', [s, g.input(`dS_${key}`, s.shape)], {}, `style_lin_${key}`));
+    }
   }
   const total = terms.length > 1 ? g.sum(terms, 'tile_total') : terms[0];
   const [grad] = gradients(g, total, [x]);

@@ -1,14 +1,17 @@
 // Tiled evaluation of the Gatys loss and its gradient for images too large for one graph: two passes
 // over halo-extended tiles (global Gram sums, then per-tile gradients of the linearised loss), so the
 // result equals the untiled loss and gradient up to float32 round-off; total variation runs globally.
+// Masks (regions of the style loss) are tiled with the image: each tile gets its core's part of them.
 import { StyleloomError } from '../errors.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import type { LossSpec } from '../loss/gatys.js';
-import { buildTileGradGraph, buildTileStatsGraph, haloFor, poolsBefore, type TileMargins } from '../loss/tiled.js';
+import { buildTileGradGraph, buildTileStatsGraph, coreBox, haloFor, poolsBefore, type TileMargins } from '../loss/tiled.js';
 import { createRunner, type Runner, type SessionOptions } from '../runtime/session.js';
 import type { Graph } from '../graph/ir.js';
 import type { LossTerms } from './types.js';
 import type { TargetGuide } from './targets.js';
+import { styleKey } from '../loss/gatys.js';
+import { maskAfterPools, maskEnergy, type MaskPlane } from '../loss/regions.js';
 
 export interface Tile {
   /** Extended region (core + halo) in image pixels: rows [y0, y1), columns [x0, x1). */
@@ -137,7 +140,38 @@ function tilesFor(spec: TiledSpec, h: number, w: number): Tile[] {
   return planTiles(h, w, spec.tile, halo, align);
 }
 
-/** Unnormalised Gram sums (and content core features per tile) of an image, tile by tile. */
+type Feed = { data: Float32Array; dims: readonly number[] };
+
+/** Region masks of an image at each style layer (2x2 averages per pooling, as the features). */
+function layerMasks(masks: MaskPlane[], layers: string[]): Map<string, MaskPlane> {
+  const out = new Map<string, MaskPlane>();
+  for (const l of layers) masks.forEach((m, r) => out.set(styleKey(l, r), maskAfterPools(m, poolsBefore(l))));
+  return out;
+}
+
+/** The part of a layer mask under a tile's core, as the stats and gradient graphs' `mask_<l>_r<r>` input. */
+function coreMask(m: MaskPlane, layer: string, t: Tile): Feed {
+  const s = 2 ** poolsBefore(layer);
+  const b = coreBox(layer, t.y1 - t.y0, t.x1 - t.x0, t.margins);
+  const top = t.y0 / s + b.top;
+  const left = t.x0 / s + b.left;
+  const data = new Float32Array(b.h * b.w);
+  for (let i = 0; i < b.h; i++) data.set(m.data.subarray((top + i) * m.width + left, (top + i) * m.width + left + b.w), i * b.w);
+  return { data, dims: [1, 1, b.h, b.w] };
+}
+
+/** The mask feeds of one tile: every style layer, every region. */
+function maskFeeds(masks: Map<string, MaskPlane> | null, layers: string[], regions: number, t: Tile): Record<string, Feed> {
+  const feeds: Record<string, Feed> = {};
+  if (!masks) return feeds;
+  for (const l of layers) for (let r = 0; r < regions; r++) feeds[`mask_${l}_r${r}`] = coreMask(masks.get(styleKey(l, r))!, l, t);
+  return feeds;
+}
+
+/**
+ * Unnormalised Gram sums (and content core features per tile) of an image, tile by tile; with `masks`
+ * (regions at the image's size) one guided sum per region, keyed `layer/region`.
+ */
 async function tiledStats(
   spec: TiledSpec,
   cache: SessionCache,
@@ -147,40 +181,52 @@ async function tiledStats(
   tiles: Tile[],
   contentLayers: string[],
   styleLayers: string[],
-): Promise<{ sums: Map<string, Float64Array>; numel: Map<string, number>; cores: Map<string, { data: Float32Array; dims: readonly number[] }>[] }> {
+  masks: MaskPlane[] = [],
+): Promise<{ sums: Map<string, Float64Array>; numel: Map<string, number>; cores: Map<string, Feed>[] }> {
   const sums = new Map<string, Float64Array>();
   const numel = new Map<string, number>();
-  const cores: Map<string, { data: Float32Array; dims: readonly number[] }>[] = [];
-  const tag = `stats:${contentLayers.join(',')}|${styleLayers.join(',')}`;
+  const cores: Map<string, Feed>[] = [];
+  const regions = masks.length;
+  const lm = regions ? layerMasks(masks, styleLayers) : null;
+  const tag = `stats:${contentLayers.join(',')}|${styleLayers.join(',')}|${regions}`;
   for (const t of tiles) {
     const eh = t.y1 - t.y0;
     const ew = t.x1 - t.x0;
     const ts = await cache.get(`${tag}:${geomKey(t)}`, () =>
-      buildTileStatsGraph(spec.weights, eh, ew, t.margins, contentLayers, styleLayers, spec.pool),
+      buildTileStatsGraph(spec.weights, eh, ew, t.margins, contentLayers, styleLayers, spec.pool, regions),
     );
-    const out = await ts.runner.run({ image: { data: extract(image, h, w, t), dims: [1, 3, eh, ew] } });
-    const core = new Map<string, { data: Float32Array; dims: readonly number[] }>();
+    const out = await ts.runner.run({ image: { data: extract(image, h, w, t), dims: [1, 3, eh, ew] }, ...maskFeeds(lm, styleLayers, regions, t) });
+    const core = new Map<string, Feed>();
     for (const l of contentLayers) {
       core.set(l, { data: out[`content_${l}`], dims: ts.outputs.get(`content_${l}`)! });
       numel.set(l, (numel.get(l) ?? 0) + out[`content_${l}`].length);
     }
     cores.push(core);
     for (const l of styleLayers) {
-      const s = out[`gramsum_${l}`];
-      let acc = sums.get(l);
-      if (!acc) sums.set(l, (acc = new Float64Array(s.length)));
-      for (let k = 0; k < s.length; k++) acc[k] += s[k];
+      for (let r = 0; r < Math.max(1, regions); r++) {
+        const key = regions ? styleKey(l, r) : styleKey(l);
+        const s = out[regions ? `gramsum_${l}_r${r}` : `gramsum_${l}`];
+        let acc = sums.get(key);
+        if (!acc) sums.set(key, (acc = new Float64Array(s.length)));
+        for (let k = 0; k < s.length; k++) acc[k] += s[k];
+      }
     }
   }
   return { sums, numel, cores };
 }
 
-/** Channels C and N = C·H_l·W_l of an h x w image at each layer of a map of C x C Grams. */
-function gramNorms(grams: Map<string, Float64Array>, h: number, w: number): Map<string, { c: number; n: number }> {
+/**
+ * Channels C and the normalisation N of each Gram sum: C·H_l·W_l for a plain one, C·Σm_l² for a guided
+ * one (keys `layer/region`, masks at the image's size).
+ */
+function gramNorms(grams: Map<string, Float64Array>, h: number, w: number, masks: MaskPlane[] = []): Map<string, { c: number; n: number }> {
   const out = new Map<string, { c: number; n: number }>();
-  for (const [l, g] of grams) {
+  for (const [key, g] of grams) {
     const c = Math.round(Math.sqrt(g.length));
-    out.set(l, { c, n: c * featurePixels(l, h, w) });
+    const [l, r] = key.split('/');
+    const px = r === undefined ? featurePixels(l, h, w) : maskEnergy(maskAfterPools(masks[Number(r)], poolsBefore(l)));
+    if (!(px > 0)) throw new StyleloomError('E_INPUT', `a mask region has no pixel left at layer ${l}; use a larger mask region or a larger size`);
+    out.set(key, { c, n: c * px });
   }
   return out;
 }
@@ -203,13 +249,18 @@ export class TiledEvaluator {
     private readonly h: number,
     private readonly w: number,
     private readonly tiles: Tile[],
-    private readonly contentTargets: Map<string, { data: Float32Array; dims: readonly number[] }>[],
+    private readonly contentTargets: Map<string, Feed>[],
     private readonly contentNumel: Map<string, number>,
     private readonly styleTargets: Map<string, Float64Array>,
     private readonly norms: Map<string, { c: number; n: number }>,
+    /** The regions' masks at each style layer (keys `layer/region`), null without regions. */
+    private readonly masks: Map<string, MaskPlane> | null,
   ) {}
 
-  /** Computes the targets tile by tile (content features; blended style Grams) and prepares the tiles. */
+  /**
+   * Computes the targets tile by tile (content features; blended style Grams, guided by the style regions
+   * of `guide`, one per region of `guide.groups`) and prepares the tiles.
+   */
   static async create(
     spec: TiledSpec,
     content: { data: Float32Array; height: number; width: number },
@@ -217,7 +268,6 @@ export class TiledEvaluator {
     blend: number[],
     guide: TargetGuide = {},
   ): Promise<TiledEvaluator> {
-    if (spec.regions || guide.styleRegions) throw new StyleloomError('E_USAGE', 'masks are not supported with tiling yet; use {tile} 0');
     const cache = new SessionCache(spec.session);
     const { height: h, width: w } = content;
     const cl = spec.contentWeight ? spec.contentLayers : [];
@@ -225,20 +275,31 @@ export class TiledEvaluator {
     const tiles = tilesFor(spec, h, w);
     const c = await tiledStats(spec, cache, content.data, h, w, tiles, cl, []);
     const styleTargets = new Map<string, Float64Array>();
-    const total = blend.reduce((a, b) => a + b, 0);
+    const groups = guide.groups ?? [styles.map((_, k) => k)];
     for (let k = 0; k < styles.length; k++) {
       if (blend[k] === 0 || sl.length === 0) continue;
       const s = styles[k];
-      const st = await tiledStats(spec, cache, s.data, s.height, s.width, tilesFor(spec, s.height, s.width), [], sl);
-      const norms = gramNorms(st.sums, s.height, s.width);
-      for (const [l, sum] of st.sums) {
-        let acc = styleTargets.get(l);
-        if (!acc) styleTargets.set(l, (acc = new Float64Array(sum.length)));
-        const f = blend[k] / total / norms.get(l)!.n;
-        for (let i = 0; i < sum.length; i++) acc[i] += f * sum[i];
-      }
+      const region = guide.styleRegions?.[k];
+      const masks = region ? [region] : [];
+      const st = await tiledStats(spec, cache, s.data, s.height, s.width, tilesFor(spec, s.height, s.width), [], sl, masks);
+      const norms = gramNorms(st.sums, s.height, s.width, masks);
+      groups.forEach((members, gi) => {
+        if (!members.includes(k)) return;
+        const total = members.reduce((a, m) => a + blend[m], 0);
+        for (const l of sl) {
+          const from = region ? styleKey(l, 0) : styleKey(l);
+          const key = guide.groups ? styleKey(l, gi) : styleKey(l);
+          const sum = st.sums.get(from)!;
+          let acc = styleTargets.get(key);
+          if (!acc) styleTargets.set(key, (acc = new Float64Array(sum.length)));
+          const f = blend[k] / total / norms.get(from)!.n;
+          for (let i = 0; i < sum.length; i++) acc[i] += f * sum[i];
+        }
+      });
     }
-    return new TiledEvaluator(spec, cache, h, w, tiles, c.cores, c.numel, styleTargets, gramNorms(styleTargets, h, w));
+    const regions = spec.regions?.masks ?? [];
+    const masks = regions.length ? layerMasks(regions, sl) : null;
+    return new TiledEvaluator(spec, cache, h, w, tiles, c.cores, c.numel, styleTargets, gramNorms(styleTargets, h, w, regions), masks);
   }
 
   get tileCount(): number {
@@ -249,27 +310,31 @@ export class TiledEvaluator {
     const { spec, h, w } = this;
     const cl = spec.contentWeight ? spec.contentLayers : [];
     const sl = spec.styleWeight ? spec.styleLayers : [];
-    // Pass 1: global Grams -> style loss and dS = dL/dG / N per style layer.
+    // Pass 1: global Grams -> style loss and dS = dL/dG / N per style layer (and region).
+    const regions = spec.regions?.masks.length ?? 0;
     let style = 0;
     const dS = new Map<string, Float32Array>();
     if (sl.length > 0) {
-      const { sums } = await tiledStats(spec, this.cache, x, h, w, this.tiles, [], sl);
+      const { sums } = await tiledStats(spec, this.cache, x, h, w, this.tiles, [], sl, spec.regions?.masks);
       const lw = spec.styleLayerWeights;
       const lwSum = lw ? lw.reduce((a, b) => a + b, 0) : 0;
       sl.forEach((l, k) => {
-        const { c, n } = this.norms.get(l)!;
-        const a = this.styleTargets.get(l)!;
-        const s = sums.get(l)!;
-        const wl = ((lw ? (lw[k] / lwSum) * sl.length : 1) * spec.styleWeight) / sl.length;
-        let mse = 0;
-        const d = new Float32Array(s.length);
-        for (let i = 0; i < s.length; i++) {
-          const diff = s[i] / n - a[i];
-          mse += diff * diff;
-          d[i] = (wl * 2 * diff) / (c * c) / n;
+        const parts: [string, number][] = regions ? spec.regions!.weights.map((wr, r) => [styleKey(l, r), wr]) : [[styleKey(l), 1]];
+        for (const [key, wr] of parts) {
+          const { c, n } = this.norms.get(key)!;
+          const a = this.styleTargets.get(key)!;
+          const s = sums.get(key)!;
+          const wl = (wr * (lw ? (lw[k] / lwSum) * sl.length : 1) * spec.styleWeight) / sl.length;
+          let mse = 0;
+          const d = new Float32Array(s.length);
+          for (let i = 0; i < s.length; i++) {
+            const diff = s[i] / n - a[i];
+            mse += diff * diff;
+            d[i] = (wl * 2 * diff) / (c * c) / n;
+          }
+          style += (wl * mse) / (c * c);
+          dS.set(key, d);
         }
-        style += (wl * mse) / (c * c);
-        dS.set(l, d);
       });
     }
     // Pass 2: per-tile gradients of the linearised loss, summed over overlapping halos.
@@ -280,14 +345,14 @@ export class TiledEvaluator {
         const t = this.tiles[ti];
         const eh = t.y1 - t.y0;
         const ew = t.x1 - t.x0;
-        const ts = await this.cache.get(`grad:${geomKey(t)}`, () =>
-          buildTileGradGraph(spec.weights, eh, ew, t.margins, cl, sl, spec.contentWeight, this.contentNumel, spec.pool).graph,
+        const ts = await this.cache.get(`grad:${regions}:${geomKey(t)}`, () =>
+          buildTileGradGraph(spec.weights, eh, ew, t.margins, cl, sl, spec.contentWeight, this.contentNumel, spec.pool, regions).graph,
         );
         const gradName = [...ts.outputs.keys()].find((k) => k !== 'tile_content')!;
-        const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = { image: { data: extract(x, h, w, t), dims: [1, 3, eh, ew] } };
-        for (const l of sl) {
-          const c = this.norms.get(l)!.c;
-          feeds[`dS_${l}`] = { data: dS.get(l)!, dims: [c, c] };
+        const feeds: Record<string, Feed> = { image: { data: extract(x, h, w, t), dims: [1, 3, eh, ew] }, ...maskFeeds(this.masks, sl, regions, t) };
+        for (const [key, d] of dS) {
+          const c = this.norms.get(key)!.c;
+          feeds[`dS_${key.replace('/', '_r')}`] = { data: d, dims: [c, c] };
         }
         for (const l of cl) feeds[`target_${l}`] = this.contentTargets[ti].get(l)!;
         const out = await ts.runner.run(feeds);
