@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { optionError, StyleloomError } from '../errors.js';
 import type { MaskPlane } from '../loss/regions.js';
-import { readImage, readInput } from './io.js';
+import { longSideDims, readImage, readInput } from './io.js';
 import type { RgbImage } from './types.js';
 
 export type { MaskPlane } from '../loss/regions.js';
@@ -41,11 +41,17 @@ export async function decodeHeldMask(src: string | RgbImage | { file: string; by
   return 'bytes' in src ? decodeMask(src.bytes, name) : maskFromRgb(src);
 }
 
-/** Throws E_USAGE when a mask's aspect ratio differs from its image's by more than 1% (it would be stretched). */
+/**
+ * Throws E_USAGE when a mask's aspect ratio differs from its image's by more than 1% (it would be
+ * stretched), unless the mask resized to the image's long side is within a pixel of it (small images
+ * whose sides were rounded).
+ */
 export function checkMaskAspect(m: { width: number; height: number }, img: { width: number; height: number }, what: string, of: string): void {
   const a = m.width / m.height;
   const c = img.width / img.height;
-  if (Math.abs(a - c) / c > 0.01) {
+  const d = longSideDims(m.width, m.height, Math.max(img.width, img.height));
+  const rounding = Math.abs(d.width - img.width) <= 1 && Math.abs(d.height - img.height) <= 1;
+  if (Math.abs(a - c) / c > 0.01 && !rounding) {
     throw optionError(
       'E_USAGE',
       `${what} is ${m.width}x${m.height} (aspect ${a.toFixed(3)}) but ${of} is ${img.width}x${img.height} (aspect ${c.toFixed(3)}); it would be stretched — crop or pad it to ${of}'s shape (it is resized to fit)`,

@@ -14,6 +14,10 @@ export interface JobInputs {
   styles: string[];
   contentName?: string;
   styleNames?: string[];
+  /** File names of the uploaded masks, when the job has any. */
+  mask?: string;
+  styleMasks?: string[];
+  styleRegions?: string[];
 }
 
 /** What a job runs: its mode and that mode's parameters, keyed on `mode` (checking it narrows `params`). */

@@ -101,6 +101,9 @@ export class LocalJobQueue implements JobQueue {
         styles: n.styles.map((s) => s.name),
         contentName: n.content.clientName,
         styleNames: n.styles.map((s) => s.clientName ?? s.name),
+        ...(n.masks?.mask ? { mask: n.masks.mask.name } : {}),
+        ...(n.masks?.styleMasks?.length ? { styleMasks: n.masks.styleMasks.map((f) => f.name) } : {}),
+        ...(n.masks?.styleRegions?.length ? { styleRegions: n.masks.styleRegions.map((f) => f.name) } : {}),
       },
       progress: { iter: 0, iters },
       loss: null,
@@ -111,7 +114,8 @@ export class LocalJobQueue implements JobQueue {
     // the job becomes visible (and runnable) only once its files and record are stored
     this.reserved++;
     try {
-      await this.opts.store.create(job, [n.content, ...n.styles]);
+      const m = n.masks;
+      await this.opts.store.create(job, [n.content, ...n.styles, ...(m?.mask ? [m.mask] : []), ...(m?.styleMasks ?? []), ...(m?.styleRegions ?? [])]);
     } finally {
       this.reserved--;
     }

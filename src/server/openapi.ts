@@ -219,6 +219,9 @@ export function openApiDocument(opts: { version: string }) {
           properties: {
             content: { type: 'string', format: 'binary', description: 'the photo to repaint' },
             style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode; repeat the field' },
+            mask: { type: 'string', format: 'binary', description: 'where to stylise (white) and keep the content (black), grey for soft edges, or a PNG with alpha; of the content\'s aspect ratio (both modes)' },
+            style_mask: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: where on the content each style goes (Gatys mode)' },
+            style_region: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: the part of each style image to take the style from (Gatys mode)' },
             mode: str('gatys (default) or fast', { enum: ['gatys', 'fast'], default: 'gatys' }),
             ...jobFieldSchemas(),
           },

@@ -48,6 +48,8 @@ export interface UploadedFile {
 export type NewJob = JobSpec & {
   content: UploadedFile;
   styles: UploadedFile[];
+  /** The masks uploaded with the job (issue 17), when any. */
+  masks?: { mask?: UploadedFile; styleMasks?: UploadedFile[]; styleRegions?: UploadedFile[] };
 };
 
 export type JobEvent =

@@ -71,7 +71,11 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
   };
 
   async function runGatys(ctx: RunContext, p: GatysParams): Promise<RunOutcome> {
-    const options = stylizeOptionsFor(p, ctx.file(ctx.job.inputs.content), ctx.job.inputs.styles.map((s) => ctx.file(s)));
+    const { inputs } = ctx.job;
+    const options = stylizeOptionsFor(p, ctx.file(inputs.content), inputs.styles.map((s) => ctx.file(s)));
+    if (inputs.mask) options.mask = ctx.file(inputs.mask);
+    if (inputs.styleMasks) options.styleMasks = inputs.styleMasks.map((s) => ctx.file(s));
+    if (inputs.styleRegions) options.styleRegions = inputs.styleRegions.map((s) => ctx.file(s));
     options.weights = cfg.weights;
     options.threads = cfg.threads;
     options.device = cfg.device;
@@ -90,7 +94,8 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
   async function runFast(ctx: RunContext, p: FastParams): Promise<RunOutcome> {
     const model = await fastModel(p.model);
     const contentPath = ctx.file(ctx.job.inputs.content);
-    const img = await fastStylize(contentPath, model, { size: p.size, threads: cfg.threads, device: cfg.device, originalColors: p.original_colors, signal: ctx.signal });
+    const mask = ctx.job.inputs.mask ? ctx.file(ctx.job.inputs.mask) : undefined;
+    const img = await fastStylize(contentPath, model, { size: p.size, threads: cfg.threads, device: cfg.device, originalColors: p.original_colors, mask, signal: ctx.signal });
     if (ctx.signal.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
     ctx.progress({ iter: 1, iters: 1, loss: null });
     const content = ctx.job.inputs.contentName ?? 'content';

@@ -10,6 +10,7 @@ import type { ServerContext, ServerLimits } from '../context.js';
 import { oneLine, type JobSpec } from '../jobs.js';
 import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
 import { QueueFullError, type UploadedFile } from '../queue.js';
+import { checkMaskUploads, isMaskField, type MaskField } from './submit-masks.js';
 
 /** Decoded formats accepted in uploads (sharp can read more, e.g. SVG and PDF, which a server should not). */
 const FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp', gif: 'gif', tiff: 'tif', heif: 'avif' };
@@ -17,7 +18,8 @@ const FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp',
 /** The limits of @fastify/multipart for these uploads (the plugin is registered by createServer). */
 export function multipartLimits(limits: ServerLimits) {
   const { maxBytes, maxStyles } = limits;
-  return { fileSize: maxBytes, files: maxStyles + 1, fields: 40, fieldSize: 64 * 1024, parts: maxStyles + 41, headerPairs: 200 };
+  // content, styles, and masks: one, and per style a style mask and a style region
+  return { fileSize: maxBytes, files: 3 * maxStyles + 2, fields: 40, fieldSize: 64 * 1024, parts: 3 * maxStyles + 42, headerPairs: 200 };
 }
 
 /** At most `n` callers at a time in `run` (the others wait in order). */
@@ -67,12 +69,13 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     const fields: Record<string, string> = Object.create(null);
     let content: { data: Buffer; filename?: string } | undefined;
     const styles: { data: Buffer; filename?: string }[] = [];
+    const masks: Record<MaskField, { data: Buffer; filename?: string }[]> = { mask: [], style_mask: [], style_region: [] };
     let problem: HttpError | undefined;
     let total = 0;
     for await (const part of req.parts()) {
       if (part.type === 'file') {
-        if (part.fieldname !== 'content' && part.fieldname !== 'style') {
-          problem ??= new HttpError(400, `unknown file field ${JSON.stringify(oneLine(part.fieldname, 40))}; send the image as "content" and the style image(s) as "style"`);
+        if (part.fieldname !== 'content' && part.fieldname !== 'style' && !isMaskField(part.fieldname)) {
+          problem ??= new HttpError(400, `unknown file field ${JSON.stringify(oneLine(part.fieldname, 40))}; send the image as "content", the style image(s) as "style", masks as "mask", "style_mask", "style_region"`);
           part.file.resume();
           continue;
         }
@@ -82,13 +85,15 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
         if (part.fieldname === 'content') {
           if (content) problem ??= new HttpError(400, 'more than one "content" file; send exactly one');
           content = { data, filename: part.filename };
-        } else styles.push({ data, filename: part.filename });
+        } else if (isMaskField(part.fieldname)) masks[part.fieldname].push({ data, filename: part.filename });
+        else styles.push({ data, filename: part.filename });
       } else {
         const name = part.fieldname;
         if (name in fields) problem ??= new HttpError(400, `field ${JSON.stringify(oneLine(name, 40))} given twice; give it once`);
         fields[name] = typeof part.value === 'string' ? part.value : String(part.value);
       }
     }
+    if (masks.mask.length > 1) problem ??= new HttpError(400, 'more than one "mask" file; send at most one');
     if (problem) throw problem;
     if (!content || content.data.length === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
     const mode = parseMode(fields);
@@ -97,7 +102,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     const pc = paramContext(ctx);
     const spec: JobSpec =
       mode === 'fast' ? { mode, params: parseFastParams(fields, styles.length, pc) } : { mode, params: parseGatysParams(fields, styles.length, pc) };
-    const check = async (f: { data: Buffer; filename?: string }, role: string, k: number) => {
+    const check = async (f: { data: Buffer; filename?: string }, role: string, k: number, stored = `${k === 0 ? 'content' : `style-${k}`}`) => {
       const fmt = await sharp(f.data).metadata().then((m) => m.format, () => undefined);
       if (fmt === undefined || FORMATS[fmt] === undefined) {
         throw new HttpError(400, `${role}: not an image this server accepts (PNG, JPEG, WebP, GIF, TIFF, AVIF); convert it first`);
@@ -106,7 +111,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
       // hold a decoded copy of every one of them at once; only the size is kept
       const { width, height } = await decodeSlot(() => readImage(f.data, { name: role, maxPixels }));
       const img = { width, height };
-      const file: UploadedFile = { name: `${k === 0 ? 'content' : `style-${k}`}.${FORMATS[fmt]}`, data: f.data, clientName: clientName(f.filename) };
+      const file: UploadedFile = { name: `${stored}.${FORMATS[fmt]}`, data: f.data, clientName: clientName(f.filename) };
       return { file, img };
     };
     const c = await check(content, 'content', 0);
@@ -121,12 +126,13 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
         [...(p.content_layers ?? vgg.defaultContentLayers), ...(p.style_layers ?? vgg.defaultStyleLayers)],
       );
     }
+    const m = await checkMaskUploads(spec, masks, c.img, s.map((x) => x.img), check);
     if (spec.mode === 'fast' && !('size' in fields)) {
       // no size given: the content's own, within the server's limit
       const long = Math.max(c.img.width, c.img.height);
       spec.params.size = long > maxSize ? maxSize : undefined;
     }
-    const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file) });
+    const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file), masks: m });
     void reply.code(201).header('location', `/api/jobs/${job.id}`);
     return { id: job.id, status: job.status, url: `/api/jobs/${job.id}`, eventsUrl: `/api/jobs/${job.id}/events` };
   });
