@@ -14,6 +14,7 @@ import { loadSamples, wireDrop } from './pickers.js';
 import { refreshHealth } from './server-status.js';
 import { loadModels, renderSettings, setMode, wireSettings } from './settings.js';
 import { start } from './start.js';
+import { wireMaskEditor } from './mask-editor.js';
 import { DEV, state } from './state.js';
 
 function init() {
@@ -22,6 +23,7 @@ function init() {
   wireSettings();
   wireDrop('content');
   wireDrop('style');
+  wireMaskEditor();
   // a file dropped beside the tiles must not replace the page
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());

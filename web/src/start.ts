@@ -10,6 +10,7 @@ import { refreshHistory } from './history-list.js';
 import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
 import { jobContent, picked, state } from './state.js';
+import { maskBlob } from './mask-editor.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
@@ -52,6 +53,8 @@ export async function start() {
     fd.append(apiName('iters'), el.iters.value);
     fd.append(apiName('styleWeight'), String(styleWeight()));
   }
+  const mask = await maskBlob();
+  if (mask) fd.append('mask', mask, 'mask.png');
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
   el.startBtn.disabled = true;
