@@ -44,7 +44,8 @@ async function runStylize(flags: Record<string, unknown>, signal: AbortSignal, c
   const library = Object.fromEntries(Object.entries(f).filter(([k]) => !(CLI_ONLY as readonly string[]).includes(k)));
   const options: StylizeOptions = resumed?.options ?? (library as unknown as StylizeOptions);
   const init = options.init === 'content' || options.init === 'noise' ? undefined : options.init;
-  const inputs = [options.content, ...options.styles, init].filter((x): x is string => typeof x === 'string');
+  const masks = [options.mask, ...(options.styleMasks ?? []), ...(options.styleRegions ?? [])];
+  const inputs = [options.content, ...options.styles, init, ...masks].filter((x): x is string => typeof x === 'string');
   checkOutputPath(f.out, inputs);
   const reporter = iterationReporter({ tty: Boolean(process.stderr.isTTY), printEvery: f.printEvery });
   let result;

@@ -198,10 +198,9 @@ export function wireMaskEditor() {
     input.addEventListener('input', show);
     show();
   }
-  setInterval(refreshMaskPhoto, 300);
 }
 
-/** Follows the content picker: a new photo resets the mask. */
+/** Follows the content picker (pickers.ts calls it): a new photo resets the mask. */
 export function refreshMaskPhoto() {
   const url = picked.content?.url;
   if (url) setPhoto(url);

@@ -7,6 +7,7 @@ import { el } from './elements.js';
 import { stem, title } from './format.js';
 import { saveSettings } from './persist.js';
 import { updateStart } from './start.js';
+import { refreshMaskPhoto } from './mask-editor.js';
 import { jobContent, picked, state, type Role } from './state.js';
 
 /** Paintings among the samples: by name (the server's sample folder mixes photos and paintings). */
@@ -26,6 +27,7 @@ export function setPicked(role: Role, blob: Blob, name: string, sample?: string)
   if (old && ![...jobContent.values()].includes(old.url)) URL.revokeObjectURL(old.url);
   picked[role] = { blob, name, url: URL.createObjectURL(blob), sample };
   renderTile(role);
+  if (role === 'content') refreshMaskPhoto();
   markThumbs();
   updateStart();
 }
