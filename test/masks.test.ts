@@ -115,6 +115,12 @@ test('two styles on two halves: each half\'s guided Gram is nearer its own style
   assert.ok(d.rightOwn < d.rightOther, `right half: ${JSON.stringify(d)}`);
 });
 
+test('style masks with --style-blend-weights weigh the regions (a weight of 0 leaves that region to the content loss)', async () => {
+  const [left, right] = [await leftHalf(), await rightHalf()];
+  const r = await stylize(opts({ styles: [STARRY, WAVE], styleMasks: [left, right], styleBlendWeights: [2, 0], iters: 3 }));
+  for (const v of r.lossHistory) assert.ok(Number.isFinite(v) && v > 0, `loss ${v}`);
+});
+
 /** Mean over rows and channels of |out[i, j+1] − out[i, j]|, per column j. */
 function columnSteps(img: RgbImage): number[] {
   const { width: w, height: h } = img;

@@ -32,6 +32,11 @@ export interface ScaleMasks {
   coverage: MaskPlane | null;
   /** Blend mode: the feathered mask the stylised image is composited with. */
   blend: MaskPlane | null;
+  /**
+   * Style masks: the blend weights the targets are computed with (all 1: each region's target is its one
+   * style, and `styleBlendWeights` weigh the regions' terms instead).
+   */
+  targetBlend?: number[];
 }
 
 const nameOf = (src: unknown, fallback: string) => (typeof src === 'string' ? src : fallback);
@@ -136,6 +141,7 @@ export async function masksAtScale(m: RunMasks, width: number, height: number, s
     guide: { styleRegions, groups: m.groups },
     coverage: { data: coverage, width, height },
     blend: null,
+    targetBlend: m.groups.every((g) => g.length === 1) ? m.groups.map(() => 1) : undefined,
   };
 }
 

@@ -134,7 +134,8 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       throw new StyleloomError('E_INPUT', `cannot resume: the state's image is ${resume.width}x${resume.height} but the content at ${sizes[si]} px is ${width}x${height}; the content image changed since the state was saved`);
     }
     const sm = masks ? await masksAtScale(masks, width, height, styles) : null;
-    const plain = await createEvaluator({ ...spec, regions: sm?.regions }, asTensor(content), styles.map(asTensor), o, session, layers, sm?.guide);
+    const eo = sm?.targetBlend ? { ...o, styleBlendWeights: sm.targetBlend } : o;
+    const plain = await createEvaluator({ ...spec, regions: sm?.regions }, asTensor(content), styles.map(asTensor), eo, session, layers, sm?.guide);
     const evaluator = sm?.coverage ? coveredEvaluator(plain, sm.coverage) : plain;
     let x: Float32Array = resume && si === resume.scale ? resume.x.slice() : prev ? await upscale(prev, width, height) : await initialImage(o, content, initImage);
     // pixels no region covers start (and stay) at the content; an upscaled scale gets them back sharp
