@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { VGG_PARTIAL } from './helpers/fixtures.js';
+import { ASSETS, VGG_PARTIAL } from './helpers/fixtures.js';
 import { CHELSEA, GREAT_WAVE, STARRY, assertNoOutput, assertOneLineError, runCli, tempDir } from './helpers/cli.js';
 import { leftHalf, maskPng, rightHalf } from './helpers/masks.js';
 
@@ -49,6 +49,16 @@ test('--mask together with --style-mask, and --mask-mode blend with --style-mask
   const [l, r] = [await leftHalf(), await rightHalf()];
   await fails(['--mask', l, '--style-mask', l, r], { code: 2, match: [/either --mask .* or --style-mask/] }, [STARRY, GREAT_WAVE]);
   await fails(['--mask-mode', 'blend', '--style-mask', l, r], { code: 2, match: [/--mask-mode blend composites one --mask/] }, [STARRY, GREAT_WAVE]);
+});
+
+test('styleloom fast --mask: entirely black, or of another shape', async () => {
+  const model = path.join(ASSETS, 'fast-style', 'wave');
+  for (const [mask, code, re] of [[await maskPng('black.png', () => 0), 1, /entirely black: nothing to stylise/], [await maskPng('square.png', (u) => (u < 0.5 ? 1 : 0), 60, 60), 2, /crop or pad it/]] as const) {
+    const out = path.join(tempDir('styleloom-mask-err-'), 'out.png');
+    const r = await runCli(['fast', '--model', model, '--content', CHELSEA, '--size', '32', '--threads', '1', '--mask', mask, '--out', out]);
+    assertOneLineError(r, { code, match: ['--mask', re] });
+    assertNoOutput(out);
+  }
 });
 
 test('--style-region of another shape than its style image, or entirely black', async () => {
