@@ -76,6 +76,7 @@ test('paint a mask over the photo, erase, invert, preview it, and send it with t
   await page.click('#mask-invert');
   assert.deepEqual(await tintAt(0.8, 0.5), clear);
   await page.locator('#mask-card').screenshot({ path: path.join(RESULTS, 'web-mask.png') });
+  await page.screenshot({ path: path.join(RESULTS, 'web-mask-page.png') });
 
   await page.evaluate(() => {
     for (const [id, v] of [['size', '64'], ['iters', '10']]) {
@@ -87,6 +88,8 @@ test('paint a mask over the photo, erase, invert, preview it, and send it with t
   await page.click('#start');
   await page.waitForSelector('#stage-img[data-kind="result"]:not([hidden])', { timeout: 30_000 });
   const id = (await page.evaluate(() => location.hash)).replace('#job=', '');
+  const job = await (await fetch(`${base}/api/jobs/${id}`)).json();
+  assert.equal(job.params.mask_mode, 'guided', 'the default mask mode is sent');
   const stored = path.join(dataDir, id, 'mask.png');
   assert.ok(fs.existsSync(stored), `the job stored its mask (${fs.readdirSync(path.join(dataDir, id)).join(', ')})`);
   const { data, info } = await sharp(stored).greyscale().raw().toBuffer({ resolveWithObject: true });

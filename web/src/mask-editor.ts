@@ -19,6 +19,9 @@ const ctxOf = (c: HTMLCanvasElement) => c.getContext('2d', { willReadFrequently:
 /** Whether the job gets a mask (something painted or uploaded, and the switch on). */
 export const maskEnabled = (): boolean => painted && $<HTMLInputElement>('mask-on').checked;
 
+/** The mask mode the job asks for (optimisation mode): guided, or blend when its switch is on. */
+export const maskMode = (): 'guided' | 'blend' => ($<HTMLInputElement>('mask-blend').checked ? 'blend' : 'guided');
+
 /** The mask as a grey PNG (white = stylise), at the photo's aspect ratio. */
 export async function maskBlob(): Promise<Blob | null> {
   if (!mask || !maskEnabled()) return null;

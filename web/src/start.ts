@@ -10,7 +10,7 @@ import { refreshHistory } from './history-list.js';
 import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
 import { jobContent, picked, state } from './state.js';
-import { maskBlob } from './mask-editor.js';
+import { maskBlob, maskMode } from './mask-editor.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
@@ -54,7 +54,10 @@ export async function start() {
     fd.append(apiName('styleWeight'), String(styleWeight()));
   }
   const mask = await maskBlob();
-  if (mask) fd.append('mask', mask, 'mask.png');
+  if (mask) {
+    fd.append('mask', mask, 'mask.png');
+    if (state.mode === 'gatys') fd.append(apiName('maskMode'), maskMode());
+  }
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
   el.startBtn.disabled = true;
