@@ -14,6 +14,7 @@ import { addJobOptions, attributeOf, cliMessage, jobValues, oneLineErrors } from
 import { checkOutputPath } from './output.js';
 import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
+import { addAudioCommand } from './audio.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -134,6 +135,7 @@ export function buildProgram(signal: AbortSignal): Command {
   for (const cmd of [program, ...program.commands, ...weights.commands]) oneLineErrors(cmd);
   addFastCommand(program, signal);
   addGridCommand(program, signal);
+  addAudioCommand(program, signal);
   addServeCommand(program, signal);
   return program;
 }
