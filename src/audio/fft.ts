@@ -50,22 +50,26 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       im[r] = t;
     }
   }
+  // stages of radix-2 butterflies; each twiddle is loaded once per stage
   const sgn = inverse ? 1 : -1;
   for (let size = 2; size <= n; size <<= 1) {
     const half = size >> 1;
     const step = n / size;
-    for (let start = 0; start < n; start += size) {
-      for (let j = 0; j < half; j++) {
-        const wr = cos[j * step];
-        const wi = sgn * sin[j * step];
-        const a = start + j;
+    for (let j = 0; j < half; j++) {
+      const wr = cos[j * step];
+      const wi = sgn * sin[j * step];
+      for (let a = j; a < n; a += size) {
         const b = a + half;
-        const xr = re[b] * wr - im[b] * wi;
-        const xi = re[b] * wi + im[b] * wr;
-        re[b] = re[a] - xr;
-        im[b] = im[a] - xi;
-        re[a] += xr;
-        im[a] += xi;
+        const br = re[b];
+        const bi = im[b];
+        const xr = br * wr - bi * wi;
+        const xi = br * wi + bi * wr;
+        const ar = re[a];
+        const ai = im[a];
+        re[b] = ar - xr;
+        im[b] = ai - xi;
+        re[a] = ar + xr;
+        im[a] = ai + xi;
       }
     }
   }

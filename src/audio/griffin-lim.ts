@@ -39,7 +39,7 @@ export function griffinLim(mag: ArrayLike<number>, bins: number, frames: number,
     for (let j = 0; j < n; j++) {
       const xr = rebuilt.re[j] - k * pr[j];
       const xi = rebuilt.im[j] - k * pi[j];
-      const a = Math.max(Math.hypot(xr, xi), 1e-16);
+      const a = Math.max(Math.sqrt(xr * xr + xi * xi), 1e-16);
       ar[j] = xr / a;
       ai[j] = xi / a;
     }

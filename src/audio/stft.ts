@@ -123,6 +123,6 @@ export function istft(s: Spectrum, nFft: number, hop: number, length: number): F
 /** S = log1p(|X|) of a spectrum, as float32 (the spectrogram the audio mode optimises). */
 export function logMagnitude(s: Spectrum): Float32Array {
   const out = new Float32Array(s.re.length);
-  for (let k = 0; k < out.length; k++) out[k] = Math.log1p(Math.hypot(s.re[k], s.im[k]));
+  for (let k = 0; k < out.length; k++) out[k] = Math.log1p(Math.sqrt(s.re[k] * s.re[k] + s.im[k] * s.im[k]));
   return out;
 }
