@@ -30,12 +30,26 @@ function parseArgs(argv) {
   return a;
 }
 
+/** --quick's synthetic sounds: an exponential sweep 200..3000 Hz, and two tones (500, 1500 Hz). */
+function chirp(sr, seconds) {
+  const n = Math.round(sr * seconds);
+  const out = new Float32Array(n);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    phase += (2 * Math.PI * 200 * 15 ** (i / n)) / sr;
+    out[i] = 0.5 * Math.sin(phase);
+  }
+  return out;
+}
+function tones(sr, seconds) {
+  return Float32Array.from({ length: Math.round(sr * seconds) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 500 * i) / sr) + 0.3 * Math.sin((2 * Math.PI * 1500 * i) / sr));
+}
+
 const SHARED_FLAGS = ['sr', 'n-fft', 'hop', 'filters', 'width', 'iters', 'content-weight', 'style-weight', 'init', 'seed', 'gl-iters', 'threads'];
 
 /** Both inputs as 16-bit mono WAV at --sr (the peer reads only WAV at its rate), via styleloom's own reader. */
 async function prepareInputs(a, dir) {
   const { readSound, writeSound } = await import(path.join(ROOT, 'dist', 'src', 'audio', 'sound-io.js'));
-  const { chirp, tones } = await import(path.join(ROOT, 'dist', 'test', 'helpers', 'sounds.js'));
   const sr = Number(a.sr);
   const out = {};
   for (const role of ['content', 'style']) {

@@ -39,18 +39,23 @@ test('styleloom audio --json --spectrogram: the result, its JSON line, its prove
   assert.match(meta.Description, /audio style transfer .* from the content sound chirp\.wav in the style of tones\.wav/);
   assert.equal(JSON.parse(meta['styleloom:parameters']).filters, 8);
   assert.match(meta['styleloom:content-sha256'], /^[0-9a-f]{64}$/);
-  const info = await sharp(png).metadata();
-  assert.equal(info.format, 'png');
-  assert.ok(info.width! > 3 * 96 && info.height! > 256, `${info.width}x${info.height}`);
+  const pic = await sharp(png).metadata();
+  assert.equal(pic.format, 'png');
+  assert.ok(pic.width! > 3 * 96 && pic.height! > 256, `${pic.width}x${pic.height}`);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['out.wav', 'spec.png']);
+  const info = await runCli(['info', out, '--json']);
+  assert.equal(info.code, 0, showRun(info));
+  assert.deepEqual(JSON.parse(info.stdout), meta, 'styleloom info reads the record back');
 });
 
 test('FLAC through ffmpeg: written with its tags, read back (resampled and mixed down) as the same sound', { skip: ffmpegPath() ? false : 'no ffmpeg' }, async () => {
   const dir = tempDir('styleloom-audio-flac-');
   const file = path.join(dir, 'a.flac');
   const x = tones(16000, 0.25, [1000]);
-  await writeSound(file, { samples: x, sampleRate: 16000 }, { metadata: { Software: 'styleloom test', Description: 'a tone' } });
+  const metadata = { Software: 'styleloom test', Description: 'a tone; with = and # and \\ inside', 'styleloom:parameters': '{"sr":16000}' };
+  await writeSound(file, { samples: x, sampleRate: 16000 }, { metadata });
   assert.deepEqual(fs.readdirSync(dir), ['a.flac']);
+  assert.deepEqual(await readSoundMetadata(file), metadata, 'the provenance record in the FLAC tags');
   const { sound } = await readSound(file, { sampleRate: 8000, maxSeconds: 10, what: 'a.flac' });
   assert.equal(sound.samples.length, 2000);
   const back = (await readSound(file, { sampleRate: 16000, maxSeconds: 10, what: 'a.flac' })).sound.samples;

@@ -83,3 +83,20 @@ export async function ffmpegEncode(wav: Uint8Array, out: string, format: 'flac' 
     throw new StyleloomError('E_OUTPUT', `${out}: ffmpeg could not write ${format.toUpperCase()} (${(e as Error).message.slice(0, 200)})`);
   }
 }
+
+/** The global tags of a sound file (ffmpeg's ffmetadata dump, unescaped), lower-case keys. */
+export async function ffmpegTags(file: string): Promise<Record<string, string>> {
+  const bin = requireFfmpeg(`reading the tags of ${file}`);
+  const text = (await run(bin, ['-i', file, '-f', 'ffmetadata', 'pipe:1'], null, 1 << 24)).toString('utf8');
+  const out: Record<string, string> = {};
+  // one "key=value" per line; = ; # \ and newlines inside are escaped with a backslash
+  const lines = text.replace(/\\\n/g, '\u0000').split('\n');
+  for (const l of lines) {
+    if (l.startsWith(';') || l.startsWith('[')) continue;
+    const m = /^((?:[^=\\]|\\.)*)=(.*)$/.exec(l);
+    if (!m) continue;
+    const un = (x: string) => x.replace(/\u0000/g, '\n').replace(/\\(.)/g, '$1');
+    out[un(m[1]).toLowerCase()] = un(m[2]);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { optionError, StyleloomError } from '../errors.js';
 import { tempPathFor, writeFileAtomic, syncDirectory } from '../util/atomic.js';
-import { ffmpegDecode, ffmpegEncode } from './ffmpeg.js';
+import { ffmpegDecode, ffmpegEncode, ffmpegTags } from './ffmpeg.js';
 import { mixdown, resample } from './resample.js';
 import { decodeWav, encodeWav, isWav, readWavInfo, wavFrames, type WavSampleFormat } from './wav.js';
 
@@ -133,17 +133,25 @@ export async function writeSound(file: string, sound: Sound, o: WriteSoundOption
   await syncDirectory(path.dirname(file));
 }
 
-/** The provenance record of a WAV styleloom wrote (Software, Description, styleloom:*); {} if none. */
+/** The provenance record of a sound styleloom wrote (Software, Description, styleloom:*); {} if none. */
 export async function readSoundMetadata(file: string): Promise<Record<string, string>> {
-  const info = readWavInfo(await readFile(file), file);
+  const bytes = await readFile(file);
+  const wav = isWav(bytes);
+  const info = wav ? readWavInfo(bytes, file) : {};
+  const tags = wav ? {} : await ffmpegTags(file).catch(() => ({}) as Record<string, string>);
+  const software = wav ? info.ISFT : tags.encoded_by;
+  const comment = wav ? info.ICMT : tags.comment;
   const out: Record<string, string> = {};
-  if (info.ISFT) out.Software = info.ISFT;
-  if (info.ICMT) {
+  if (software) out.Software = software;
+  if (comment) {
     try {
-      Object.assign(out, JSON.parse(info.ICMT) as Record<string, string>);
+      Object.assign(out, JSON.parse(comment) as Record<string, string>);
     } catch {
-      out.Comment = info.ICMT;
+      out.Comment = comment;
     }
   }
   return out;
 }
+
+/** Whether `file`'s name says it is a sound styleloom writes (for `styleloom info`). */
+export const isSoundPath = (file: string): boolean => (SOUND_FORMATS as readonly string[]).includes(path.extname(file).slice(1).toLowerCase());
