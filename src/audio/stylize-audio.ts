@@ -16,7 +16,7 @@ import { framesFor, logMagnitude, stft } from './stft.js';
 import type { AudioHooks, AudioLoss, AudioOptions, AudioResult, Spectrogram } from './types.js';
 
 /** The options with the table's defaults filled in. */
-export type ResolvedAudioOptions = Required<Pick<AudioOptions, 'iters' | 'contentWeight' | 'styleWeight' | 'seed' | 'sr' | 'nFft' | 'hop' | 'filters' | 'width' | 'glIters' | 'maxDuration' | 'sampleFormat' | 'device'>> &
+export type ResolvedAudioOptions = Required<Pick<AudioOptions, 'iters' | 'contentWeight' | 'styleWeight' | 'seed' | 'sr' | 'nFft' | 'hop' | 'filters' | 'width' | 'glIters' | 'phaseInit' | 'maxDuration' | 'sampleFormat' | 'device'>> &
   AudioOptions & { init: 'content' | 'noise' };
 
 /** Standard deviation of the noise init (the peer's 1e-3 · z). */
@@ -107,6 +107,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
   const styleSounds = [];
   for (const [k, s] of o.styles.entries()) styleSounds.push(await readSound(s, { ...read, what: named(s, o.styles.length > 1 ? `style sound ${k + 1}` : 'the style sound') }));
   const Sc = content ? spectrogramOf(content.sound, named(o.content, 'the content sound'), o) : undefined;
+  if (o.phaseInit === 'content' && !content) throw optionError('E_USAGE', '{phaseInit} content needs a content sound (not with {texture})');
   const Ss = styleSounds.map((s, k) => spectrogramOf(s.sound, named(o.styles[k], 'the style sound'), o));
   checkAborted(signal);
   const bins = o.nFft / 2 + 1;
@@ -172,6 +173,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
     iters: o.glIters,
     length,
     signal,
+    start: o.phaseInit === 'content' && content ? stft(content.sound.samples, o.nFft, o.hop) : undefined,
     onIter: (iter) => {
       const now = performance.now();
       hooks.onProgress?.({ phase: 'phase', iter, iters: o.glIters, ms: now - last, elapsedMs: now - t0 });
@@ -180,6 +182,14 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
   });
   checkAborted(signal);
   const griffinLimMs = performance.now() - tGl;
+  // how well the sound's magnitude matches the optimised one: || |STFT(wave)| - |X| || / || |X| ||
+  const back = stft(wave, o.nFft, o.hop);
+  let num = 0;
+  let den = 0;
+  for (let k = 0; k < mag.length; k++) {
+    num += (Math.sqrt(back.re[k] * back.re[k] + back.im[k] * back.im[k]) - mag[k]) ** 2;
+    den += mag[k] * mag[k];
+  }
   return {
     sound: { samples: peakNormalise(wave), sampleRate: o.sr },
     loss: best.loss,
@@ -188,6 +198,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
     msPerIter: median(times.length > 2 ? times.slice(2) : times),
     optimiseMs,
     griffinLimMs,
+    spectralConvergence: den > 0 ? Math.sqrt(num / den) : 0,
     duration: length / o.sr,
     spectrograms: { content: Sc, style: Ss[0], result: { data: best.x, bins, frames } },
     inputs: { content: sha(content?.bytes), styles: styleSounds.map((s) => sha(s.bytes)) },

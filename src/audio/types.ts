@@ -55,6 +55,8 @@ export interface AudioResult {
   msPerIter: number;
   optimiseMs: number;
   griffinLimMs: number;
+  /** Griffin-Lim's residual: || |STFT(sound)| - |X| || / || |X| || against the optimised magnitude (0 = consistent). */
+  spectralConvergence: number;
   /** Seconds of the result. */
   duration: number;
   spectrograms: { content?: Spectrogram; style: Spectrogram; result: Spectrogram };

@@ -108,6 +108,10 @@ export const OPTION_ROWS = [
     doc: 'filter width in STFT frames; several (e.g. 3,11,31) make one bank per width, multi-scale in time', example: [3, 5],
   },
   { key: 'glIters', kind: 'int', jobs: ['audio'], arg: 'n', min: 0, max: 100000, default: 500, doc: 'Griffin-Lim iterations (momentum 0.99, phase started from zero)', example: 16 },
+  {
+    key: 'phaseInit', kind: 'choice', choices: ['zero', 'content'], jobs: ['audio'], arg: 'from', default: 'zero',
+    doc: "Griffin-Lim's starting phase: zero (the peer's) or the content's own STFT phase", example: 'content',
+  },
   { key: 'texture', kind: 'number', jobs: ['audio'], arg: 'seconds', min: 0, exclusiveMin: true, max: 3600, doc: "synthesise this many seconds of the style's texture from noise (no {content})", example: 1.5 },
   { key: 'maxDuration', kind: 'number', jobs: ['audio'], arg: 'seconds', min: 0, exclusiveMin: true, default: 600, api: false, doc: 'longest sound accepted (and {texture} made), seconds', example: 30 },
   { key: 'sampleFormat', kind: 'choice', choices: ['s16', 'f32'], jobs: ['audio'], arg: 'format', default: 's16', doc: 'WAV output samples: 16-bit PCM or 32-bit float', example: 'f32' },
