@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAudioLossGraph, buildAudioTargetGraph } from '../src/audio/loss-graph.js';
 import type { FilterBank } from '../src/audio/filters.js';
+import { melMatrix } from '../src/audio/mel.js';
 import { stylizeAudio } from '../src/audio/stylize-audio.js';
 import { evaluate } from '../src/graph/reference.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
@@ -65,6 +66,35 @@ test("the audio loss's gradient matches finite differences and onnxruntime (two 
   assert.ok(maxRelErr(run[lg.grad], g) < 1e-5, 'gradient');
 });
 
+test('the mel front end: bands that sum to 1 and rise in frequency; the loss gradient through it matches finite differences', () => {
+  const m = melMatrix(10, 129, 8000);
+  let prevPeak = -1;
+  for (let b = 0; b < 10; b++) {
+    const row = m.subarray(b * 129, (b + 1) * 129);
+    assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-6, `band ${b} sums to 1`);
+    const peak = row.indexOf(Math.max(...row));
+    assert.ok(peak > prevPeak, `band ${b} peaks above band ${b - 1}`);
+    prevPeak = peak;
+  }
+  const [bins, bands, frames, filters] = [6, 3, 5, 2];
+  const front = { bands, weight: randn(bands * bins, 50, 0.5) };
+  const banks = tinyBanks(bands, filters, [2]);
+  const lg = buildAudioLossGraph({ banks, frontEnd: front, contentWeight: 0.5, styleWeight: 2 }, bins, frames);
+  const feeds = { [lg.contentTargets[0]]: Float64Array.from(randn(filters * (frames - 1), 51, 1)), [lg.styleTargets[0]]: Float64Array.from(randn(4, 52, 0.1)) };
+  const [total, grad] = [lg.total, lg.grad].map((n) => lg.graph.outputs.find((v) => v.name === n)!);
+  const x = Float64Array.from(randn(bins * frames, 53, 1));
+  const [, g] = evaluate(lg.graph, { ...feeds, spectrogram: x }, [total, grad]);
+  const fd = x.map((v, k) => {
+    const at = (d: number) => {
+      const y = x.slice();
+      y[k] = v + d;
+      return evaluate(lg.graph, { ...feeds, spectrogram: y }, [total])[0][0];
+    };
+    return (at(1e-5) - at(-1e-5)) / 2e-5;
+  });
+  assert.ok(maxRelErr(g, fd) < 1e-6, `max rel err ${maxRelErr(g, fd)}`);
+});
+
 test('the style term is the time-normalised Gram of the peer: sw Σ(F Fᵀ / T\' - A)² (checked by hand)', () => {
   const [bins, frames, filters] = [3, 6, 2];
   const banks = tinyBanks(bins, filters, [2]);
@@ -118,6 +148,13 @@ test("--phase-init content starts Griffin-Lim from the content's phase: a more c
   assert.deepEqual(zero.loss, fromContent.loss, 'the optimisation is the same');
   assert.ok(fromContent.spectralConvergence < 0.8 * zero.spectralConvergence, `spectral convergence: zero phase ${zero.spectralConvergence}, content phase ${fromContent.spectralConvergence}`);
   await assert.rejects(stylizeAudio({ ...TINY, texture: 1, styles: [style], phaseInit: 'content' }), (e: Error) => /^phaseInit content needs a content sound/.test(e.message));
+});
+
+test('--front-end mel: a chirp in the style of two tones still gains energy at the tones', async () => {
+  const r = await stylizeAudio({ ...TINY, content, styles: [style], filters: 64, width: [5], iters: 50, glIters: 30, frontEnd: 'mel', mels: 40 });
+  const [before, after] = [energyNear(content.samples, SR, [500, 1500]), energyNear(r.sound.samples, SR, [500, 1500])];
+  assert.ok(after > 1.3 * before, `energy near the tones: content ${before.toFixed(3)}, result ${after.toFixed(3)}`);
+  await assert.rejects(stylizeAudio({ ...TINY, content, styles: [style], frontEnd: 'mel', mels: 200 }), (e: Error) => /^mels 200 is more than the 129 STFT bins/.test(e.message));
 });
 
 test('texture synthesis: the style alone from noise, as long as asked; several widths', async () => {

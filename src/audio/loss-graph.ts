@@ -5,8 +5,15 @@ import { Graph, numel, type Value } from '../graph/ir.js';
 import { gradients } from '../graph/autodiff.js';
 import type { FilterBank } from './filters.js';
 
+/** A fixed linear map of the spectrogram's bins before the filters: [bands, bins] (the mel front end). */
+export interface FrontEnd {
+  bands: number;
+  weight: Float32Array;
+}
+
 export interface AudioLossSpec {
   banks: FilterBank[];
+  frontEnd?: FrontEnd;
   contentWeight: number;
   styleWeight: number;
 }
@@ -22,8 +29,9 @@ export interface AudioLossGraph {
   grad: string;
 }
 
-/** The features of each bank for a spectrogram input [1, bins, 1, frames]. */
-function features(g: Graph, x: Value, banks: FilterBank[]): Value[] {
+/** The features of each bank for a spectrogram input [1, bins, 1, frames] (through the front end, if any). */
+function features(g: Graph, x0: Value, banks: FilterBank[], front?: FrontEnd): Value[] {
+  const x = front ? g.conv(x0, g.constant('front_end', front.weight, [front.bands, x0.shape[1], 1, 1]), null, 0, 'bands') : x0;
   return banks.map((b, k) => {
     const w = g.constant(`filters_${k}`, b.weight, [b.filters, b.bins, 1, b.width]);
     return g.relu(g.conv(x, w, null, 0, `conv_${k}`), `features_${k}`);
@@ -37,15 +45,15 @@ function features(g: Graph, x: Value, banks: FilterBank[]): Value[] {
 const styleFactor = (b: FilterBank) => b.filters ** 4;
 
 /** Content features (from `content`) and Gram targets (one input per style sound), in the graph's normalisation. */
-export function buildAudioTargetGraph(banks: FilterBank[], bins: number, contentFrames: number | null, styleFrames: number[]): Graph {
+export function buildAudioTargetGraph(banks: FilterBank[], bins: number, contentFrames: number | null, styleFrames: number[], front?: FrontEnd): Graph {
   const g = new Graph();
   if (contentFrames !== null) {
     const c = g.input('content', [1, bins, 1, contentFrames]);
-    features(g, c, banks).forEach((f, k) => g.output(g.scale(f, 1, `content_target_${k}`)));
+    features(g, c, banks, front).forEach((f, k) => g.output(g.scale(f, 1, `content_target_${k}`)));
   }
   styleFrames.forEach((frames, s) => {
     const x = g.input(`style_${s}`, [1, bins, 1, frames]);
-    features(g, x, banks).forEach((f, k) => g.output(g.gram(f, `style_${s}_gram_${k}`)));
+    features(g, x, banks, front).forEach((f, k) => g.output(g.gram(f, `style_${s}_gram_${k}`)));
   });
   return g;
 }
@@ -54,7 +62,7 @@ export function buildAudioTargetGraph(banks: FilterBank[], bins: number, content
 export function buildAudioLossGraph(spec: AudioLossSpec, bins: number, frames: number): AudioLossGraph {
   const g = new Graph();
   const x = g.input('spectrogram', [1, bins, 1, frames]);
-  const feats = features(g, x, spec.banks);
+  const feats = features(g, x, spec.banks, spec.frontEnd);
   const terms: Value[] = [];
   const names: AudioLossGraph['terms'] = {};
   const contentTargets: string[] = [];

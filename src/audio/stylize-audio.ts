@@ -10,13 +10,14 @@ import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/
 import { filterBanks, type FilterBank } from './filters.js';
 import { isPowerOfTwo } from './fft.js';
 import { griffinLim } from './griffin-lim.js';
-import { buildAudioLossGraph, buildAudioTargetGraph } from './loss-graph.js';
+import { buildAudioLossGraph, buildAudioTargetGraph, type FrontEnd } from './loss-graph.js';
+import { melMatrix } from './mel.js';
 import { peakNormalise, readSound, type Sound } from './sound-io.js';
 import { framesFor, logMagnitude, stft } from './stft.js';
 import type { AudioHooks, AudioLoss, AudioOptions, AudioResult, Spectrogram } from './types.js';
 
 /** The options with the table's defaults filled in. */
-export type ResolvedAudioOptions = Required<Pick<AudioOptions, 'iters' | 'contentWeight' | 'styleWeight' | 'seed' | 'sr' | 'nFft' | 'hop' | 'filters' | 'width' | 'glIters' | 'phaseInit' | 'maxDuration' | 'sampleFormat' | 'device'>> &
+export type ResolvedAudioOptions = Required<Pick<AudioOptions, 'iters' | 'contentWeight' | 'styleWeight' | 'seed' | 'sr' | 'nFft' | 'hop' | 'filters' | 'width' | 'glIters' | 'phaseInit' | 'frontEnd' | 'mels' | 'maxDuration' | 'sampleFormat' | 'device'>> &
   AudioOptions & { init: 'content' | 'noise' };
 
 /** Standard deviation of the noise init (the peer's 1e-3 · z). */
@@ -69,9 +70,9 @@ const sha = (b?: Buffer) => (b ? createHash('sha256').update(b).digest('hex') : 
 const named = (src: unknown, what: string) => (typeof src === 'string' ? `${what} ${src}` : what);
 
 /** Content features and the (averaged) style Grams, in the loss graph's normalisation. */
-async function targets(banks: FilterBank[], content: Spectrogram | undefined, styles: Spectrogram[], session: SessionOptions) {
+async function targets(banks: FilterBank[], content: Spectrogram | undefined, styles: Spectrogram[], session: SessionOptions, front?: FrontEnd) {
   const bins = styles[0].bins;
-  const g = buildAudioTargetGraph(banks, bins, content ? content.frames : null, styles.map((s) => s.frames));
+  const g = buildAudioTargetGraph(banks, bins, content ? content.frames : null, styles.map((s) => s.frames), front);
   const runner = await createRunner(toOnnx(g, 'audio_targets'), session);
   try {
     const feeds: Record<string, FloatTensor> = {};
@@ -117,12 +118,14 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
     throw optionError('E_USAGE', `{texture} ${o.texture} s makes ${frames} STFT frames, fewer than the filter width {width} ${Math.max(...o.width)}; ask for a longer texture`);
   }
   const t0 = performance.now();
-  const { banks, rest } = filterBanks(o.seed, bins, o.filters, o.width);
+  if (o.frontEnd === 'mel' && o.mels > bins) throw optionError('E_USAGE', `{mels} ${o.mels} is more than the ${bins} STFT bins of {nFft} ${o.nFft}; lower it`);
+  const front: FrontEnd | undefined = o.frontEnd === 'mel' ? { bands: o.mels, weight: melMatrix(o.mels, bins, o.sr) } : undefined;
+  const { banks, rest } = filterBanks(o.seed, front ? front.bands : bins, o.filters, o.width);
   const session: SessionOptions = { threads: o.threads, device: o.device };
   const contentWeight = Sc ? o.contentWeight : 0;
-  const tg = await targets(banks, contentWeight ? Sc : undefined, Ss, session);
+  const tg = await targets(banks, contentWeight ? Sc : undefined, Ss, session, front);
   checkAborted(signal);
-  const lg = buildAudioLossGraph({ banks, contentWeight, styleWeight: o.styleWeight }, bins, frames);
+  const lg = buildAudioLossGraph({ banks, frontEnd: front, contentWeight, styleWeight: o.styleWeight }, bins, frames);
   const feeds: Record<string, FloatTensor> = {};
   lg.contentTargets.forEach((name, b) => (feeds[name] = { data: tg.feats[b], dims: [1, o.filters, 1, frames - banks[b].width + 1] }));
   lg.styleTargets.forEach((name, b) => (feeds[name] = { data: tg.grams[b], dims: [o.filters, o.filters] }));

@@ -109,6 +109,11 @@ export const OPTION_ROWS = [
   },
   { key: 'glIters', kind: 'int', jobs: ['audio'], arg: 'n', min: 0, max: 100000, default: 500, doc: 'Griffin-Lim iterations (momentum 0.99, phase started from zero)', example: 16 },
   {
+    key: 'frontEnd', kind: 'choice', choices: ['linear', 'mel'], jobs: ['audio'], arg: 'kind', default: 'linear',
+    doc: "what the filters see: the linear STFT bins (the peer's) or {mels} mel bands (log frequency; a smaller, faster filter bank)", example: 'mel',
+  },
+  { key: 'mels', kind: 'int', jobs: ['audio'], arg: 'n', min: 4, max: 1024, default: 128, doc: 'mel bands with {frontEnd} mel', example: 64 },
+  {
     key: 'phaseInit', kind: 'choice', choices: ['zero', 'content'], jobs: ['audio'], arg: 'from', default: 'zero',
     doc: "Griffin-Lim's starting phase: zero (the peer's) or the content's own STFT phase", example: 'content',
   },
