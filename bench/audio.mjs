@@ -4,6 +4,7 @@
 //
 //   node bench/audio.mjs --content SPEECH[,MORE] --style MUSIC [--style-start S --style-seconds S] [--sr 22050 --filters 4096 --iters 300 ...] [--runs 1] [--markdown]
 //   node bench/audio.mjs --quick      # a smoke test at a tiny size (synthetic sounds, seconds)
+//   ... --ours "--front-end mel"      # extra flags for styleloom only (its own options against the peer's mode)
 //
 // Needs /usr/bin/python3 with torch, numpy, soundfile and scipy (scripts/install-audio-peer.sh).
 import fs from 'node:fs';
@@ -78,7 +79,9 @@ function flags(a) {
 async function runOne(kind, a, files, dir, k) {
   const out = path.join(dir, `${kind}-${k}.wav`);
   const args = ['--content', files.content, '--style', files.style, ...flags(a), '--out', out, '--json'];
-  const r = kind === 'peer' ? await runChild(PY, [PEER, ...args], { timeoutMs: 4 * 3600e3 }) : await runChild(process.execPath, [BIN, 'audio', ...args], { timeoutMs: 4 * 3600e3 });
+  // --ours "<flags>": extra flags for styleloom only (e.g. "--front-end mel"), to measure its own options against the peer
+  const ours = a.ours ? String(a.ours).split(/\s+/).filter(Boolean) : [];
+  const r = kind === 'peer' ? await runChild(PY, [PEER, ...args], { timeoutMs: 4 * 3600e3 }) : await runChild(process.execPath, [BIN, 'audio', ...args, ...ours], { timeoutMs: 4 * 3600e3 });
   const j = lastJson(r.stdout);
   if (r.code !== 0 || !j) throw new Error(`${kind} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return { kind, run: k, wall_s: r.wallMs / 1e3, max_rss_mb: r.maxRssKb ? r.maxRssKb / 1024 : null, other_cores: r.otherCores, ms_per_iter: j.ms_per_iter, loss: j.loss, out };
@@ -120,6 +123,7 @@ async function main() {
   const tex = (t) => (t.texture_dist_content - t.texture_dist_output) / t.texture_dist_content; // share of the way from content (1) to style (0)
   const result = {
     settings: Object.fromEntries(SHARED_FLAGS.map((k) => [k, a[k]])),
+    styleloom_extra: a.ours ?? '',
     inputs: { content: a.content ?? 'chirp (synthetic)', style: a.style ?? 'two tones (synthetic)', wavs: files },
     peer: s.peer,
     styleloom: s.styleloom,
