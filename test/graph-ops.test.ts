@@ -35,6 +35,8 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
     ['conv 3x3 stride 2, pads 1, odd size', [1, 2, 5, 7], (g, x) => conv(g, x, W(g, [3, 2, 3, 3], 22), { stride: 2, pads: [1, 1, 1, 1] })],
     ['conv 3x3 stride 2, no pad, unused last row/col', [1, 2, 6, 6], (g, x) => conv(g, x, W(g, [2, 2, 3, 3], 23), { stride: 2, pad: 0 })],
     ['conv 3x3 stride 1, asymmetric pads', [1, 2, 4, 5], (g, x) => conv(g, x, W(g, [2, 2, 3, 3], 24), { pads: [0, 1, 2, 1] })],
+    ['conv 1x3, height 1 (the audio mode\'s 1-D conv), pad 0', [1, 3, 1, 7], (g, x) => g.conv(x, W(g, [4, 3, 1, 3], 32), null, 0)],
+    ['conv 2x3 non-square kernel, pad 1', [1, 2, 4, 5], (g, x) => g.conv(x, W(g, [3, 2, 2, 3], 33), null, 1)],
   ],
   ConvTranspose: [
     [

@@ -14,6 +14,7 @@ import { addJobOptions, attributeOf, cliMessage, jobValues, oneLineErrors } from
 import { checkOutputPath } from './output.js';
 import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
+import { addAudioCommand } from './audio.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -22,6 +23,7 @@ import { byteReporter, iterationReporter } from './progress.js';
 import { VERSION } from '../version.js';
 import { provenanceFor } from '../transfer/provenance.js';
 import { readImageMetadata } from '../image/metadata.js';
+import { isSoundPath, readSoundMetadata } from '../audio/sound-io.js';
 
 /** What the flags of `styleloom` parse to, by option key. */
 type MainValues = JobValues<OptionRows, 'image'> & { out: string; printEvery: number; metadata: boolean };
@@ -99,10 +101,10 @@ export function buildProgram(signal: AbortSignal): Command {
 
   program
     .command('info <image>')
-    .description('print the provenance metadata styleloom embedded in an image')
+    .description('print the provenance metadata styleloom embedded in an image or a sound (.wav, .flac, .mp3)')
     .option('--json', 'print it as one JSON object')
     .action(async (file: string, f: { json?: boolean }) => {
-      const meta = await readImageMetadata(file);
+      const meta = isSoundPath(file) ? await readSoundMetadata(file) : await readImageMetadata(file);
       if (f.json) process.stdout.write(`${JSON.stringify(meta)}\n`);
       else if (Object.keys(meta).length === 0) process.stdout.write(`${file}: no styleloom metadata\n`);
       else for (const [k, v] of Object.entries(meta)) process.stdout.write(`${k}: ${v}\n`);
@@ -135,6 +137,7 @@ export function buildProgram(signal: AbortSignal): Command {
   for (const cmd of [program, ...program.commands, ...weights.commands]) oneLineErrors(cmd);
   addFastCommand(program, signal);
   addGridCommand(program, signal);
+  addAudioCommand(program, signal);
   addServeCommand(program, signal);
   return program;
 }

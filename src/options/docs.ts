@@ -8,7 +8,7 @@ import { JOBS, type Job, type Row, type Value } from './types.js';
 export const TABLE_BEGIN = '<!-- option table: generated from src/options/table.ts by `npm run docs:options`; do not edit by hand -->';
 export const TABLE_END = '<!-- end of option table -->';
 
-const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid' };
+const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid', audio: 'audio' };
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -36,8 +36,7 @@ function defaultCell(r: Row): string {
   for (const job of JOBS) {
     if (!(r.jobs as readonly Job[]).includes(job)) continue;
     const j = forJob(r, job);
-    const input = r.kind === 'image' || r.kind === 'images';
-    shown.set(job, j.required || input ? 'required' : j.default === undefined ? '' : r.negate ? 'on' : j.default === false ? 'off' : shownValue(j.default));
+    shown.set(job, j.required || r.required ? 'required' : j.default === undefined ? '' : r.negate ? 'on' : j.default === false ? 'off' : shownValue(j.default));
   }
   const [first, ...rest] = [...shown];
   if (rest.every(([, d]) => d === first[1])) return first[1];

@@ -10,18 +10,23 @@ import type { Row } from './types.js';
 /** Largest output side accepted (a 16384² image needs ~50 GB of activations at conv1). */
 export const MAX_SIZE = 8192;
 export const MAX_ITERS = 1_000_000;
+/** What the audio job reads (its content and style docs). */
+const SOUND_IN = 'WAV read directly; FLAC, MP3, OGG, M4A through ffmpeg; mixed to mono, resampled to {sr}';
 
 export const OPTION_ROWS = [
   // ---- inputs and output ----
   {
-    key: 'content', kind: 'image', jobs: ['image', 'fast', 'grid'], arg: 'file',
+    key: 'content', required: true, kind: 'image', jobs: ['image', 'fast', 'grid', 'audio'], arg: 'file',
     doc: 'content image (the photo to repaint); required',
-    jobsVary: { fast: { many: true, required: true, doc: 'image(s) to repaint; repeat the flag or list several' }, grid: { many: true, required: true, doc: 'content images, one row each' } },
+    jobsVary: {
+      fast: { many: true, required: true, doc: 'image(s) to repaint; repeat the flag or list several' }, grid: { many: true, required: true, doc: 'content images, one row each' },
+      audio: { doc: `content sound (${SOUND_IN}); required unless {texture}` },
+    },
   },
   {
-    key: 'styles', flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid'], arg: 'file', many: true,
+    key: 'styles', required: true, flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid', 'audio'], arg: 'file', many: true,
     doc: 'style image(s); repeat the flag or list several; required',
-    jobsVary: { grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' } },
+    jobsVary: { grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' }, audio: { doc: `style sound(s) (${SOUND_IN}); several: their Grams averaged; required` } },
   },
   // ---- spatial control: masks (Gatys et al. 2017, guided Gram matrices) ----
   {
@@ -43,11 +48,12 @@ export const OPTION_ROWS = [
     example: 'blend',
   },
   {
-    key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
+    key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid', 'audio'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
     doc: 'output image (.png, .jpg or .webp), written to a temporary name, then renamed',
     jobsVary: {
       fast: { noDefault: true, required: true, doc: 'output file (.png, .jpg or .webp) for one image, or an existing directory (<name>.png each)' },
       grid: { default: 'grid.png', doc: 'output sheet (.png, .jpg or .webp)' },
+      audio: { default: 'out.wav', doc: 'output sound (.wav, .flac or .mp3), peak-normalised, written to a temporary name, then renamed' },
     },
   },
   {
@@ -68,9 +74,9 @@ export const OPTION_ROWS = [
     page: { min: 128, max: 1024, step: 32 }, example: 32,
   },
   {
-    key: 'iters', resumable: true, kind: 'int', jobs: ['image', 'grid'], arg: 'n', min: 1, max: MAX_ITERS, default: 300,
+    key: 'iters', resumable: true, kind: 'int', jobs: ['image', 'grid', 'audio'], arg: 'n', min: 1, max: MAX_ITERS, default: 300,
     doc: 'iterations (one loss+gradient evaluation each), per scale',
-    jobsVary: { grid: { default: 100, doc: 'iterations per cell (gatys)' } },
+    jobsVary: { grid: { default: 100, doc: 'iterations per cell (gatys)' }, audio: { doc: 'L-BFGS iterations (one loss+gradient evaluation each)' } },
     page: { min: 20, max: 1000, step: 10 }, example: 2,
   },
   { key: 'scales', kind: 'int', jobs: ['image'], arg: 'n', min: 1, max: 12, default: 1, doc: 'coarse-to-fine: optimise at n sizes growing by about √2 up to {size}', example: 2 },
@@ -78,8 +84,11 @@ export const OPTION_ROWS = [
   { key: 'scaleIters', resumable: true, kind: 'ints', jobs: ['image'], arg: 'list', min: 1, max: MAX_ITERS, doc: 'iterations at each scale, e.g. 300,200,100 (overrides {iters})', example: [2] },
   { key: 'optimizer', kind: 'choice', choices: OPTIMIZER_KINDS, jobs: ['image', 'grid'], arg: 'name', default: 'lbfgs', doc: 'optimiser', example: 'adam' },
   { key: 'lr', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5 },
-  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2 },
-  { key: 'styleWeight', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100 },
+  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
+  {
+    key: 'styleWeight', kind: 'number', jobs: ['image', 'grid', 'audio'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100,
+    jobsVary: { audio: { default: 1 } },
+  },
   { key: 'tvWeight', kind: 'number', jobs: ['image', 'grid'], arg: 'x', min: 0, default: 1, doc: 'weight of the total-variation loss', example: 0.5 },
   { key: 'contentLayers', kind: 'layers', jobs: ['image'], arg: 'list', doc: 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', example: ['conv2_2'] },
   { key: 'styleLayers', kind: 'layers', jobs: ['image'], arg: 'list', doc: 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', example: ['conv1_1', 'conv2_1'] },
@@ -89,10 +98,16 @@ export const OPTION_ROWS = [
   },
   { key: 'styleLayerWeights', kind: 'numbers', jobs: ['image'], arg: 'list', min: 0, doc: 'relative weight per style layer, e.g. 1,1,2 (default: equal)', example: [1, 1, 2] },
   { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
-  { key: 'init', kind: 'choice', choices: ['content', 'noise'], orImage: true, jobs: ['image'], arg: 'how', default: 'content', doc: 'start from: content, noise, or an image file (of the content\'s aspect ratio; not on the API)', example: 'noise' },
+  {
+    key: 'init', kind: 'choice', choices: ['content', 'noise'], orImage: true, jobs: ['image', 'audio'], arg: 'how', default: 'content', doc: 'start from: content, noise, or an image file (of the content\'s aspect ratio; not on the API)', example: 'noise',
+    jobsVary: { audio: { doc: "start from the content's spectrogram (content) or from 1e-3 · noise (noise, as Ulyanov & Lebedev)" } },
+  },
   { key: 'noiseRatio', kind: 'number', jobs: ['image'], arg: 'r', min: 0, max: 1, default: 1, doc: 'with {init} noise: r·noise + (1−r)·content', example: 0.5 },
   { key: 'ema', kind: 'number', jobs: ['image'], arg: 'decay', min: 0, default: 0, doc: 'average the iterate (exponential moving average, e.g. 0.99; 0 = off) to remove high-frequency noise', example: 0.9 },
-  { key: 'seed', kind: 'int', jobs: ['image', 'grid'], arg: 'n', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed of the noise init (same seed + threads = same bits)', example: 7 },
+  {
+    key: 'seed', kind: 'int', jobs: ['image', 'grid', 'audio'], arg: 'n', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed of the noise init (same seed + threads = same bits)', example: 7,
+    jobsVary: { audio: { doc: "seed of the random filters and the noise init (the peer's generator: same seed, same filters)" } },
+  },
   { key: 'originalColors', kind: 'boolean', jobs: ['image', 'fast', 'grid'], default: false, doc: "keep the content's colours (stylised luminance, content chroma)", example: true },
   { key: 'colorMatch', kind: 'boolean', jobs: ['image'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
   // ---- grid layout ----
@@ -102,17 +117,40 @@ export const OPTION_ROWS = [
   { key: 'gap', kind: 'int', jobs: ['grid'], arg: 'px', min: 0, max: 1024, default: 0, doc: 'pixels between cells' },
   { key: 'labels', kind: 'boolean', jobs: ['grid'], default: true, negate: true,
     doc: 'label the header and first-column cells with the file names', noDoc: 'no file names on the header and first-column cells' },
+  // ---- audio (after Ulyanov & Lebedev 2016; the defaults are the peer's) ----
+  { key: 'sr', kind: 'int', jobs: ['audio'], arg: 'hz', min: 1000, max: 384000, default: 22050, doc: 'sample rate the sounds are resampled to and the output has, Hz', example: 8000 },
+  { key: 'nFft', kind: 'int', jobs: ['audio'], arg: 'n', min: 16, max: 65536, default: 2048, doc: 'STFT size (a power of two; periodic Hann window, centred, reflect-padded)', example: 256 },
+  { key: 'hop', kind: 'int', jobs: ['audio'], arg: 'n', min: 1, max: 65536, default: 512, doc: 'STFT hop, samples (less than {nFft})', example: 64 },
+  { key: 'filters', kind: 'int', jobs: ['audio'], arg: 'n', min: 1, max: 65536, default: 4096, doc: 'random filters per bank (one layer, ReLU)', example: 32 },
+  {
+    key: 'width', kind: 'ints', jobs: ['audio'], arg: 'frames', min: 1, max: 1024, default: [11],
+    doc: 'filter width in STFT frames; several (e.g. 3,11,31) make one bank per width, multi-scale in time', example: [3, 5],
+  },
+  { key: 'glIters', kind: 'int', jobs: ['audio'], arg: 'n', min: 0, max: 100000, default: 500, doc: 'Griffin-Lim iterations (momentum 0.99, phase started from zero)', example: 16 },
+  {
+    key: 'frontEnd', kind: 'choice', choices: ['linear', 'mel'], jobs: ['audio'], arg: 'kind', default: 'linear',
+    doc: "what the filters see: the linear STFT bins (the peer's) or {mels} mel bands (log frequency; a smaller, faster filter bank)", example: 'mel',
+  },
+  { key: 'mels', kind: 'int', jobs: ['audio'], arg: 'n', min: 4, max: 1024, default: 128, doc: 'mel bands with {frontEnd} mel', example: 64 },
+  {
+    key: 'phaseInit', kind: 'choice', choices: ['zero', 'content'], jobs: ['audio'], arg: 'from', default: 'zero',
+    doc: "Griffin-Lim's starting phase: zero (the peer's) or the content's own STFT phase", example: 'content',
+  },
+  { key: 'texture', kind: 'number', jobs: ['audio'], arg: 'seconds', min: 0, exclusiveMin: true, max: 3600, doc: "synthesise this many seconds of the style's texture from noise (no {content})", example: 1.5 },
+  { key: 'maxDuration', kind: 'number', jobs: ['audio'], arg: 'seconds', min: 0, exclusiveMin: true, default: 600, api: false, doc: 'longest sound accepted (and {texture} made), seconds', example: 30 },
+  { key: 'sampleFormat', kind: 'choice', choices: ['s16', 'f32'], jobs: ['audio'], arg: 'format', default: 's16', doc: 'WAV output samples: 16-bit PCM or 32-bit float', example: 'f32' },
+  { key: 'spectrogram', kind: 'path', jobs: ['audio'], arg: 'png', cliOnly: true, api: false, doc: 'also write a PNG of the content, style and result spectrograms side by side, labelled' },
   // ---- where and how it runs (the host's settings: not API fields) ----
   { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
   { key: 'tile', resumable: true, kind: 'int', jobs: ['image'], arg: 'px', min: 0, max: MAX_SIZE, api: false, doc: 'evaluate in tiles of this size to fit large images in memory (same result); 0 = never (default: 768 above 1.5 megapixels)' },
-  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
-  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
+  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid', 'audio'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
+  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid', 'audio'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
   { key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state (<out>.state) every n iterations (0 = never)' },
   // ---- CLI output ----
-  { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
-  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
+  { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image', 'audio'], arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
+  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
   {
-    key: 'metadata', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid'], cliOnly: true, api: false, default: true, negate: true,
+    key: 'metadata', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio'], cliOnly: true, api: false, default: true, negate: true,
     doc: 'embed provenance (software, parameters, input SHA-256, attribution) in the output',
     noDoc: 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output',
   },

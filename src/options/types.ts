@@ -2,8 +2,8 @@
 // a row declares an option once; types, validation, CLI flags, API fields and docs are read off it.
 import type { RgbImage } from '../image/types.js';
 
-/** The jobs an option can apply to: `styleloom` (image), `styleloom fast`, `styleloom grid`. */
-export const JOBS = ['image', 'fast', 'grid'] as const;
+/** The jobs an option can apply to: `styleloom` (image), `styleloom fast`, `styleloom grid`, `styleloom audio`. */
+export const JOBS = ['image', 'fast', 'grid', 'audio'] as const;
 export type Job = (typeof JOBS)[number];
 
 /**
@@ -55,6 +55,8 @@ export interface Row {
   cliOnly?: boolean;
   /** Not a CLI flag of its own (the API's uploads already have flags under another row). */
   noCli?: boolean;
+  /** The job cannot run without it (content, styles); the CLI checks it itself, as --resume may stand in. */
+  required?: boolean;
   /** The CLI flag takes several values (`--style a.jpg b.jpg`) in every job (see also JobVariant.many). */
   many?: boolean;
   /** What one entry of a list is called in messages (default "entry"): "--style-blend-weights blend weight 2 must be ...". */

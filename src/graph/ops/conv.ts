@@ -45,8 +45,11 @@ export const CONV_OPS = {
       if (!isPlainConv(node.attrs)) return [convDataGrad(g, node, gy), null, null];
       if (!data) throw new StyleloomError('E_INTERNAL', `Conv backward: weight ${w.name} is not a constant`);
       const wt = g.constant(`${w.name}_flipT`, flipTransposeWeight(data, w.shape), [w.shape[1], w.shape[0], w.shape[2], w.shape[3]]);
-      const pad = w.shape[2] - 1 - num(node.attrs, 'pad');
-      return [g.conv(gy, wt, null, pad, `${node.outputs[0].name}_dx`), null, null];
+      const p = num(node.attrs, 'pad') ?? 0;
+      const [ph, pw] = [w.shape[2] - 1 - p, w.shape[3] - 1 - p];
+      // a non-square kernel (the audio mode's 1 x width) needs the full-padding per axis
+      if (ph !== pw) return [g.add1('Conv', [gy, wt], { pads: [ph, pw, ph, pw] }, `${node.outputs[0].name}_dx`), null, null];
+      return [g.conv(gy, wt, null, ph, `${node.outputs[0].name}_dx`), null, null];
     },
     evaluate([x, w, b], a) {
       return [conv2dGeneral(x, w, b, convPads(a), convStride(a))];
