@@ -2,7 +2,7 @@
 // Conv of height 1 on S laid out [1, bins, 1, frames]; content = cw Σ(F - P)², style = sw Σ(G - A)² with
 // G = F Fᵀ / T' (the time-normalised Gram), summed over the filter banks; plus d(total)/dS.
 import { Graph, numel, type Value } from '../graph/ir.js';
-import { gradients } from '../graph/autodiff.js';
+import { outputTotalAndGradient } from '../graph/autodiff.js';
 import type { FilterBank } from './filters.js';
 
 /** A fixed linear map of the spectrogram's bins before the filters: [bands, bins] (the mel front end). */
@@ -88,8 +88,6 @@ export function buildAudioLossGraph(spec: AudioLossSpec, bins: number, frames: n
     names.style = term.name;
     terms.push(term);
   }
-  const total = g.output(terms.length > 1 ? g.sum(terms, 'loss_total') : g.scale(terms[0], 1, 'loss_total'));
-  const [grad] = gradients(g, total, [x]);
-  g.output(grad);
+  const { total, grad } = outputTotalAndGradient(g, terms, x);
   return { graph: g, input: x.name, contentTargets, styleTargets, terms: names, total: total.name, grad: grad.name };
 }

@@ -36,3 +36,14 @@ export function gradients(g: Graph, loss: Value, wrt: Value[]): Value[] {
     return gv;
   });
 }
+
+/**
+ * The end of every loss graph: outputs `loss_total` (the sum of the loss `terms`, each already an
+ * output) and its gradient with respect to `x`, and returns both.
+ */
+export function outputTotalAndGradient(g: Graph, terms: Value[], x: Value): { total: Value; grad: Value } {
+  const total = g.output(terms.length > 1 ? g.sum(terms, 'loss_total') : g.scale(terms[0], 1, 'loss_total'));
+  const [grad] = gradients(g, total, [x]);
+  g.output(grad);
+  return { total, grad };
+}

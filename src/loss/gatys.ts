@@ -2,7 +2,7 @@
 // image, and the loss graph whose outputs are the weighted terms, their total and d(total)/d(image).
 import { StyleloomError } from '../errors.js';
 import { Graph, type Value } from '../graph/ir.js';
-import { gradients } from '../graph/autodiff.js';
+import { outputTotalAndGradient } from '../graph/autodiff.js';
 import type { VggWeights } from '../model/vgg19.js';
 import type { PoolKind } from './types.js';
 import { buildVggFeatures } from './vgg-graph.js';
@@ -140,8 +140,6 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
     names.tv = term.name;
     terms.push(term);
   }
-  const total = g.output(terms.length > 1 ? g.sum(terms, 'loss_total') : g.scale(terms[0], 1, 'loss_total'));
-  const [grad] = gradients(g, total, [x]);
-  g.output(grad);
+  const { total, grad } = outputTotalAndGradient(g, terms, x);
   return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, total: total.name, grad: grad.name };
 }
