@@ -7,6 +7,7 @@ import { rowOf } from '../options/table.js';
 import { forJob } from '../options/names.js';
 import { oneLineErrors, optionFor } from './flags.js';
 import { integer, number } from './parse.js';
+import { hostsForListen, isLoopback, newToken } from '../server/security.js';
 
 interface ServeFlags {
   port: number;
@@ -23,6 +24,8 @@ interface ServeFlags {
   threads?: number;
   device: 'cpu' | 'cuda';
   webDir?: string;
+  token?: string;
+  allowHost?: string[];
 }
 
 async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
@@ -34,6 +37,13 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   if (f.maxIters < 1) throw new StyleloomError('E_USAGE', `--max-iters must be at least 1, got ${f.maxIters}`);
   if (f.threads !== undefined && f.threads < 1) throw new StyleloomError('E_USAGE', `--threads must be at least 1, got ${f.threads}`);
   const log = (line: string) => process.stderr.write(`styleloom: ${line}\n`);
+  let token = f.token || process.env.STYLELOOM_TOKEN || undefined;
+  let generated = false;
+  if (!token && !isLoopback(f.host)) {
+    // beyond this machine only with a token: one is made for this run and printed once below
+    token = newToken();
+    generated = true;
+  }
   const { createServer } = await import('../server/app.js'); // fastify only for this command
   const server = await createServer({
     dataDir: f.dataDir,
@@ -48,6 +58,8 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     threads: f.threads,
     device: f.device,
     webDir: f.webDir,
+    token,
+    allowedHosts: [...hostsForListen(f.host), ...(f.allowHost ?? [])],
     log,
   });
   server.queue.on('*', (e) => {
@@ -65,7 +77,9 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   }
   const stats = server.queue.stats();
   log(`serving on ${address} (data ${server.dataDir}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}, concurrency ${stats.concurrency}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
-  if (f.host !== '127.0.0.1' && f.host !== 'localhost' && f.host !== '::1') log(`warning: listening on ${f.host}; anyone who can reach it can submit jobs (there is no authentication)`);
+  if (generated) log(`no --token or $STYLELOOM_TOKEN given, so this run made one; token: ${token} (clients send Authorization: Bearer <token>; the page: open /?token=<token> once)`);
+  else if (token) log('the API needs the token (Authorization: Bearer <token>; the page: open /?token=<token> once)');
+  if (f.cors && !token) log('warning: --cors without a token: any web page can submit jobs to this server');
   await new Promise<void>((resolve) => {
     const stop = () => {
       signal.removeEventListener('abort', stop);
@@ -98,6 +112,8 @@ export function addServeCommand(program: Command, signal: AbortSignal): Command 
     .option('--fast-models <dir>', 'folder of fast-style networks (default: $STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style)')
     .option('--threads <n>', 'CPU threads per job (default: cores / concurrency)', integer)
     .addOption(optionFor(forJob(rowOf('device'), 'image')))
+    .option('--token <token>', 'every /api route but health needs it: Authorization: Bearer <token> (default $STYLELOOM_TOKEN; made and printed when --host is not loopback)')
+    .option('--allow-host <name>', 'a host name clients use to reach this server (DNS name, proxy); repeat for more; loopback names always work', (v: string, prev: string[] = []) => [...prev, v])
     .option('--web-dir <dir>', 'static files of the web page (default: web/dist of the package, when built)')
     .action(async (flags: ServeFlags) => runServe(flags, signal));
   return oneLineErrors(cmd, 'styleloom serve --help');

@@ -16,6 +16,7 @@ import { LocalJobQueue } from './local-queue.js';
 import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type FastModelInfo } from './models.js';
 import { apiMessage, HttpError } from './params.js';
 import { QueueClosedError, QueueFullError, type JobQueue, type JobRunner } from './queue.js';
+import { registerSecurity } from './security.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
@@ -61,6 +62,10 @@ export interface ServerOptions {
   runner?: JobRunner;
   /** Seconds between SSE keep-alive comments (default 15). */
   ssePingSeconds?: number;
+  /** Every /api route but health and the OpenAPI document needs it (Authorization: Bearer, or the page's cookie from /?token=). */
+  token?: string;
+  /** Host names the server answers to besides the loopback names (DNS rebinding check); ['*'] turns the check off. */
+  allowedHosts?: string[];
   /** fastify's logger (default off). */
   logger?: boolean;
   /** Called with a one-line message when a job fails or a request hits an internal error. */
@@ -135,6 +140,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     for (const m of [r.method].flat()) if (m !== 'HEAD' && m !== 'OPTIONS') routes.push(`${m} ${r.url}`);
   });
 
+  registerSecurity(app, { token: options.token || undefined, allowedHosts: options.allowedHosts ?? [], cors: Boolean(options.cors) });
   await app.register(multipart, { limits: multipartLimits(limits) });
 
   app.addHook('onRequest', async (_req, reply) => {
@@ -148,7 +154,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     app.options('/*', async (_req, reply) => {
       reply
         .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
-        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-allow-headers', 'Content-Type, Authorization')
         .header('access-control-max-age', '600')
         .code(204)
         .send();
