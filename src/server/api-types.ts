@@ -63,12 +63,11 @@ export interface VggInfo {
   defaultStyleLayers: string[];
 }
 
-/** What GET /api/models returns. */
+/** What GET /api/models returns: names, never the server's paths. */
 export interface ModelsView {
-  /** The server's VGG-19 weights; `path` null (with `error`) when it has none: then only mode=fast works. */
-  vgg: (VggInfo | { path: null; layers: string[]; error?: string }) & { error?: string };
+  /** The server's VGG-19 weights by file name; `name` null (with `error`) when it has none: then only mode=fast works. */
+  vgg: { name: string | null; layers: string[]; preprocess?: string; defaultContentLayers?: string[]; defaultStyleLayers?: string[]; error?: string };
   fast: { name: string }[];
-  fastModelsDir: string;
   limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number };
 }
 

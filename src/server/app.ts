@@ -3,6 +3,7 @@
 // an OpenAPI document. createServer() is the library entry; `styleloom serve` wraps it. It resolves
 // the options, builds the queue and the app-wide hooks, and registers the route modules (routes/*.ts,
 // samples.ts), which share one ServerContext.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -17,6 +18,7 @@ import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type F
 import { apiMessage, HttpError } from './params.js';
 import { QueueClosedError, QueueFullError, type JobQueue, type JobRunner } from './queue.js';
 import { registerSecurity } from './security.js';
+import { ClientAbortError } from './upload-reader.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
@@ -60,6 +62,10 @@ export interface ServerOptions {
   samplesDir?: string;
   /** Runs jobs (default: stylize()/fastStylize()); tests pass their own. */
   runner?: JobRunner;
+  /** Most uploads read at the same time; more get 503 with Retry-After (default 8). */
+  maxUploads?: number;
+  /** A request body that sends nothing for this many milliseconds is answered 408 and cut (default 60000). */
+  bodyTimeoutMs?: number;
   /** Seconds between SSE keep-alive comments (default 15). */
   ssePingSeconds?: number;
   /** Every /api route but health and the OpenAPI document needs it (Authorization: Bearer, or the page's cookie from /?token=). */
@@ -100,7 +106,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxStyles = positiveInt('max styles', options.maxStyles ?? 8);
   const maxSize = positiveInt('max size', options.maxSize ?? 1024, 16);
   const maxIters = positiveInt('max iters', options.maxIters ?? 2000);
-  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles };
+  const maxUploads = positiveInt('max uploads', options.maxUploads ?? 8);
+  const bodyTimeoutMs = positiveInt('body timeout', options.bodyTimeoutMs ?? 60_000);
+  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
+  // uploads stream into the data directory (so that a job's files are moved, not copied); left-overs of a crash go
+  const uploadDir = path.join(dataDir, '.uploads');
+  await fs.rm(uploadDir, { recursive: true, force: true });
+  await fs.mkdir(uploadDir, { recursive: true });
   const log = options.log ?? (() => undefined);
   const pingMs = (options.ssePingSeconds ?? 15) * 1000;
 
@@ -132,7 +144,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     paused: options.paused,
     onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
   });
-  const ctx: ServerContext = { queue, limits, models };
+  const ctx: ServerContext = { queue, uploadDir, limits, models };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 * MB });
   const routes: string[] = [];
@@ -171,7 +183,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
       reply.header('retry-after', '10');
     } else if (err instanceof QueueClosedError) [status, message] = [503, err.message];
     else if (err instanceof StyleloomError && (err.code === 'E_USAGE' || err.code === 'E_INPUT')) [status, message] = [400, apiMessage(err)];
-    else if (e?.code === 'FST_REQ_FILE_TOO_LARGE') [status, message] = [413, `upload too large: at most ${maxUploadMb} MB per request`];
+    else if (err instanceof ClientAbortError) {
+      log(`${req.method} ${oneLine(req.url, 120)}: ${err.message}`);
+      return reply.raw.headersSent ? undefined : reply.code(400).send({ error: err.message });
+    } else if (e?.code === 'FST_REQ_FILE_TOO_LARGE') [status, message] = [413, `upload too large: at most ${maxUploadMb} MB per request`];
     else if (e?.code === 'FST_FILES_LIMIT') [status, message] = [413, `too many files: one "content" and at most ${maxStyles} "style" files`];
     else if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) [status, message] = [e.statusCode, e.message ?? 'bad request'];
     if (status >= 500) log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -20,6 +20,10 @@ export interface ServerLimits {
   maxPixels: number;
   /** Most style images per job. */
   maxStyles: number;
+  /** Most uploads read at the same time (503 beyond). */
+  maxUploads: number;
+  /** A request body that sends nothing for this long is cut (408). */
+  bodyTimeoutMs: number;
 }
 
 export interface ServerModels {
@@ -36,6 +40,8 @@ export interface ServerModels {
 
 export interface ServerContext {
   queue: JobQueue;
+  /** Where uploads are streamed before they become a job's files (inside the data directory). */
+  uploadDir: string;
   limits: ServerLimits;
   models: ServerModels;
 }

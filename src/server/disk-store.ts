@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StyleloomError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { syncDirectory, writeFileAtomic } from '../util/atomic.js';
 import { isJobId, type JobRecord } from './jobs.js';
 import type { JobStore, UploadedFile } from './queue.js';
 
@@ -26,7 +26,12 @@ export class DiskJobStore implements JobStore {
 
   async create(job: JobRecord, files: UploadedFile[]): Promise<void> {
     await fs.mkdir(this.jobDir(job.id), { recursive: true });
-    for (const f of files) await writeFileAtomic(this.filePath(job.id, f.name), f.data);
+    for (const f of files) {
+      const dest = this.filePath(job.id, f.name);
+      if (f.path !== undefined) await fs.rename(f.path, dest); // a temp file on the same file system: moved, not copied
+      else await writeFileAtomic(dest, f.data ?? Buffer.alloc(0));
+    }
+    await syncDirectory(this.jobDir(job.id));
     await this.save(job);
   }
 

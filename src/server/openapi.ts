@@ -163,9 +163,9 @@ export function openApiDocument(opts: { version: string }) {
           properties: {
             vgg: {
               type: 'object',
-              description: 'path is null (with error) when the server has no VGG-19 weights: then only mode=fast works',
+              description: 'name (the file name of the weights) is null (with error) when the server has no VGG-19 weights: then only mode=fast works',
               properties: {
-                path: { type: 'string', nullable: true },
+                name: { type: 'string', nullable: true },
                 layers: { type: 'array', items: { type: 'string' } },
                 preprocess: { type: 'string' },
                 defaultContentLayers: { type: 'array', items: { type: 'string' } },
@@ -174,7 +174,6 @@ export function openApiDocument(opts: { version: string }) {
               },
             },
             fast: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
-            fastModelsDir: { type: 'string' },
             limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' } } },
           },
         },

@@ -39,7 +39,9 @@ export class QueueClosedError extends Error {
 export interface UploadedFile {
   /** File name inside the job directory (chosen by the server, e.g. content.png). */
   name: string;
-  data: Buffer;
+  /** The bytes, or (uploads) a temp file that the store may move into place: one of the two. */
+  data?: Buffer;
+  path?: string;
   /** The name the client gave (display only; never used as a path). */
   clientName?: string;
 }

@@ -13,7 +13,7 @@ import { jobContent, picked, state } from './state.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
-  const noVgg = models !== null && !models.vgg.path;
+  const noVgg = models !== null && !models.vgg.name;
   let hint = '';
   let ok = false;
   if (mode === 'gatys') {

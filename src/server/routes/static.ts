@@ -28,10 +28,12 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get('/api/models', async (): Promise<ModelsView> => {
     const fast = await models.refresh();
     const { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles } = limits;
+    const v = models.vgg;
     return {
-      vgg: models.vgg ?? { path: null, layers: [], error: models.vggError },
+      vgg: v
+        ? { name: path.basename(v.path), layers: v.layers, preprocess: v.preprocess, defaultContentLayers: v.defaultContentLayers, defaultStyleLayers: v.defaultStyleLayers }
+        : { name: null, layers: [], error: models.vggError },
       fast: fast.map((m) => ({ name: m.name })),
-      fastModelsDir: models.fastDir,
       limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles },
     };
   });
