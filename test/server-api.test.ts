@@ -283,11 +283,15 @@ describe('jobs', () => {
     assert.equal(item.lossHistory, undefined, 'the list leaves out loss histories');
   });
 
-  test('DELETE on a done job -> 409; /result of a job not done -> 409', async () => {
+  test('DELETE on a done job deletes it and its files: 404 afterwards', async () => {
     await waitFor(srv.app, id);
     const d = await srv.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` });
-    assert.equal(d.statusCode, 409);
-    assert.match(d.json().error, /already done/);
+    assert.equal(d.statusCode, 200, d.body);
+    assert.deepEqual(d.json(), { id, deleted: true });
+    assert.equal((await srv.app.inject({ url: `/api/jobs/${id}` })).statusCode, 404);
+    assert.equal((await srv.app.inject({ url: `/api/jobs/${id}/result` })).statusCode, 404);
+    assert.equal((await srv.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` })).statusCode, 404);
+    assert.ok(!fs.existsSync(path.join(srv.dataDir, id)), 'the job folder is gone');
   });
 
   test('SSE: the current state first, progress per iteration, previews, the final state, then the stream ends', async () => {

@@ -6,7 +6,7 @@ import { defaultDataDir, isFinal } from '../server/jobs.js';
 import { rowOf } from '../options/table.js';
 import { forJob } from '../options/names.js';
 import { oneLineErrors, optionFor } from './flags.js';
-import { integer, number } from './parse.js';
+import { duration, integer, number } from './parse.js';
 import { hostsForListen, isLoopback, newToken } from '../server/security.js';
 
 interface ServeFlags {
@@ -26,6 +26,10 @@ interface ServeFlags {
   webDir?: string;
   token?: string;
   allowHost?: string[];
+  keepJobs: number;
+  maxAge?: number;
+  maxDiskMb?: number;
+  maxUploads: number;
 }
 
 async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
@@ -35,6 +39,9 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   if (!(f.maxUploadMb > 0)) throw new StyleloomError('E_USAGE', `--max-upload-mb must be > 0, got ${f.maxUploadMb}`);
   if (f.maxSize < 16) throw new StyleloomError('E_USAGE', `--max-size must be at least 16, got ${f.maxSize}`);
   if (f.maxIters < 1) throw new StyleloomError('E_USAGE', `--max-iters must be at least 1, got ${f.maxIters}`);
+  if (f.keepJobs < 0) throw new StyleloomError('E_USAGE', `--keep-jobs must be 0 (no limit) or more, got ${f.keepJobs}`);
+  if (f.maxDiskMb !== undefined && !(f.maxDiskMb > 0)) throw new StyleloomError('E_USAGE', `--max-disk-mb must be > 0, got ${f.maxDiskMb}`);
+  if (f.maxUploads < 1) throw new StyleloomError('E_USAGE', `--max-uploads must be at least 1, got ${f.maxUploads}`);
   if (f.threads !== undefined && f.threads < 1) throw new StyleloomError('E_USAGE', `--threads must be at least 1, got ${f.threads}`);
   const log = (line: string) => process.stderr.write(`styleloom: ${line}\n`);
   let token = f.token || process.env.STYLELOOM_TOKEN || undefined;
@@ -59,6 +66,10 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     device: f.device,
     webDir: f.webDir,
     token,
+    keepJobs: f.keepJobs,
+    maxAgeSeconds: f.maxAge,
+    maxDiskMb: f.maxDiskMb,
+    maxUploads: f.maxUploads,
     allowedHosts: [...hostsForListen(f.host), ...(f.allowHost ?? [])],
     log,
   });
@@ -107,6 +118,10 @@ export function addServeCommand(program: Command, signal: AbortSignal): Command 
     .option('--max-upload-mb <mb>', 'largest upload per request (413 beyond)', number, 25)
     .option('--max-size <px>', 'largest size a job may ask for', integer, 1024)
     .option('--max-iters <n>', 'largest iters × scales of a job', integer, 2000)
+    .option('--max-uploads <n>', 'uploads read at the same time (503 beyond)', integer, 8)
+    .option('--keep-jobs <n>', 'finished jobs kept, the newest (older ones deleted with their files; 0 = all)', integer, 1000)
+    .option('--max-age <duration>', 'delete finished jobs this long after they finished (90s, 30m, 12h, 7d; default: never)', duration)
+    .option('--max-disk-mb <mb>', 'disk quota of the stored jobs (507 beyond; default: none)', number)
     .option('--cors', 'allow browsers on other origins (Access-Control-Allow-Origin: *)')
     .option('--weights <file>', 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)')
     .option('--fast-models <dir>', 'folder of fast-style networks (default: $STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style)')

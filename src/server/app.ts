@@ -18,6 +18,7 @@ import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type F
 import { apiMessage, HttpError } from './params.js';
 import { QueueClosedError, QueueFullError, type JobQueue, type JobRunner } from './queue.js';
 import { registerSecurity } from './security.js';
+import { startRetention } from './retention.js';
 import { ClientAbortError } from './upload-reader.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -62,6 +63,12 @@ export interface ServerOptions {
   samplesDir?: string;
   /** Runs jobs (default: stylize()/fastStylize()); tests pass their own. */
   runner?: JobRunner;
+  /** Most finished jobs kept (the newest; older ones are deleted with their files; default 1000; 0 = no limit). */
+  keepJobs?: number;
+  /** Finished jobs are deleted this many seconds after they finished (default: never). */
+  maxAgeSeconds?: number;
+  /** Disk quota of the stored jobs in MB: uploads beyond it get 507 (default: none). */
+  maxDiskMb?: number;
   /** Most uploads read at the same time; more get 503 with Retry-After (default 8). */
   maxUploads?: number;
   /** A request body that sends nothing for this many milliseconds is answered 408 and cut (default 60000). */
@@ -144,7 +151,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     paused: options.paused,
     onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
   });
-  const ctx: ServerContext = { queue, uploadDir, limits, models };
+  const keepJobs = options.keepJobs ?? 1000;
+  if (!Number.isInteger(keepJobs) || keepJobs < 0) throw new StyleloomError('E_USAGE', `keep jobs must be a whole number >= 0, got ${keepJobs}`);
+  const maxAge = options.maxAgeSeconds;
+  if (maxAge !== undefined && !(maxAge > 0 && Number.isFinite(maxAge))) throw new StyleloomError('E_USAGE', `max age must be a number of seconds > 0, got ${maxAge}`);
+  const maxDiskMb = options.maxDiskMb;
+  if (maxDiskMb !== undefined && !(maxDiskMb > 0 && Number.isFinite(maxDiskMb))) throw new StyleloomError('E_USAGE', `max disk must be a number of MB > 0, got ${maxDiskMb}`);
+  const retention = startRetention(queue, { keepJobs: keepJobs || undefined, maxAgeMs: maxAge === undefined ? undefined : maxAge * 1000, log });
+  const ctx: ServerContext = { queue, uploadDir, limits, models, quotaBytes: maxDiskMb === undefined ? undefined : Math.floor(maxDiskMb * MB) };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 * MB });
   const routes: string[] = [];
@@ -206,12 +220,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
 
   // app.close() alone also stops the queue and releases the sessions; close() stops the jobs first
   app.addHook('onClose', async () => {
+    retention.stop();
     await queue.close();
     await runner.close();
   });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      retention.stop();
       await queue.close();
       // requests in flight get a second; then every connection goes (idle ones at once, as fastify does)
       const force = setTimeout(() => app.server.closeAllConnections?.(), 1000);

@@ -151,6 +151,21 @@ export class LocalJobQueue implements JobQueue {
     return job;
   }
 
+  async remove(id: string): Promise<boolean> {
+    const job = this.get(id);
+    if (!job) return false;
+    if (!isFinal(job.status)) throw new StyleloomError('E_USAGE', `job is ${job.status}; cancel it first (DELETE once more deletes it)`);
+    this.jobs.delete(id);
+    this.listeners.delete(id);
+    await this.saving.get(id); // a record write still in flight must not recreate the folder
+    await this.opts.store.remove(id);
+    return true;
+  }
+
+  usage(): Promise<number> {
+    return this.opts.store.usage();
+  }
+
   on(id: string, listener: (e: JobEvent) => void): () => void {
     let set = this.listeners.get(id);
     if (!set) this.listeners.set(id, (set = new Set()));

@@ -65,10 +65,14 @@ export function openApiDocument(opts: { version: string }) {
               content: { 'application/json': { schema: { type: 'object', required: ['id', 'status', 'url'], properties: { id: { type: 'string', format: 'uuid' }, status: { type: 'string' }, url: { type: 'string' }, eventsUrl: { type: 'string' } } } } },
             },
             400: error,
+            401: error,
+            403: error,
+            408: error,
             413: error,
             415: error,
             429: error,
             503: error,
+            507: error,
           },
         },
       },
@@ -80,10 +84,20 @@ export function openApiDocument(opts: { version: string }) {
           responses: { 200: { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error },
         },
         delete: {
-          summary: 'Cancel a queued or running job (a running one stops within one iteration)',
-          operationId: 'cancelJob',
+          summary: 'Cancel a queued or running job (a running one stops within one iteration); delete a finished one (done, failed, cancelled) with its files',
+          operationId: 'cancelOrDeleteJob',
           parameters: [idParam],
-          responses: { 200: { description: 'The job, now cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error, 409: error },
+          responses: {
+            200: {
+              description: 'The job, now cancelled; or {id, deleted: true} for a finished job (then 404 afterwards)',
+              content: {
+                'application/json': {
+                  schema: { oneOf: [{ $ref: '#/components/schemas/Job' }, { type: 'object', required: ['id', 'deleted'], properties: { id: { type: 'string', format: 'uuid' }, deleted: { type: 'boolean' } } }] },
+                },
+              },
+            },
+            404: error,
+          },
         },
       },
       '/api/jobs/{id}/events': {

@@ -92,6 +92,10 @@ export interface JobStore {
   writeFile(id: string, name: string, data: Buffer): Promise<void>;
   /** Local path of a file of a job (id and name must already be validated). */
   filePath(id: string, name: string): string;
+  /** Delete a job: its record and every file. */
+  remove(id: string): Promise<void>;
+  /** Bytes the stored jobs take (their files and records). */
+  usage(): Promise<number>;
 }
 
 /** Scheduling, cancellation and events of jobs; the HTTP layer uses nothing else. */
@@ -102,6 +106,10 @@ export interface JobQueue {
   list(limit?: number): JobRecord[];
   /** Cancel a queued or running job; undefined if there is no such job. Throws if it already finished. */
   cancel(id: string): Promise<JobRecord | undefined>;
+  /** Delete a finished (done, failed, cancelled) job and its files; false if there is no such job. Throws if it has not finished. */
+  remove(id: string): Promise<boolean>;
+  /** Bytes the stored jobs take (for the disk quota). */
+  usage(): Promise<number>;
   /** Subscribe to events (of one job, or all with '*'); returns the unsubscribe function. */
   on(id: string, listener: (e: JobEvent) => void): () => void;
   /** Path of a stored file of a finished job, or undefined if it does not exist. */

@@ -28,6 +28,8 @@ export interface UploadPart {
 
 export interface Upload {
   fields: Record<string, string>;
+  /** Bytes of all files together. */
+  bytes: number;
   content?: UploadPart;
   styles: UploadPart[];
   /** Removes the temp files that are still there (those not moved into a job). */
@@ -69,6 +71,7 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
   const temps: string[] = [];
   const upload: Upload = {
     fields: Object.create(null) as Record<string, string>,
+    bytes: 0,
     styles: [],
     cleanup: async () => {
       await Promise.all(temps.map((p) => fs.rm(p, { force: true })));
@@ -141,5 +144,6 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
     await upload.cleanup();
     throw problem;
   }
+  upload.bytes = state.total;
   return upload;
 }

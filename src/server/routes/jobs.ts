@@ -1,9 +1,9 @@
-// The job routes: GET /api/jobs (the list), GET and DELETE /api/jobs/:id (view, cancel), and the
+// The job routes: GET /api/jobs (the list), GET and DELETE /api/jobs/:id (view; cancel, or delete when finished), and the
 // job's PNGs: GET /api/jobs/:id/result and GET /api/jobs/:id/preview.png.
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { jobOf, type ServerContext } from '../context.js';
-import { jobView } from '../jobs.js';
+import { isFinal, jobView } from '../jobs.js';
 import { HttpError } from '../params.js';
 
 async function sendPng(reply: FastifyReply, file: string, cache: string, filename?: string) {
@@ -25,9 +25,13 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
 
   app.get('/api/jobs/:id', async (req) => jobView(jobOf(ctx, req)));
 
+  // queued or running: cancel (the job stays, cancelled); finished: delete the job and its files
   app.delete('/api/jobs/:id', async (req) => {
     const job = jobOf(ctx, req);
-    if (job.status === 'done' || job.status === 'failed') throw new HttpError(409, `job is already ${job.status}; only queued or running jobs can be cancelled`);
+    if (isFinal(job.status)) {
+      if (!(await queue.remove(job.id))) throw new HttpError(404, 'no such job');
+      return { id: job.id, deleted: true };
+    }
     const after = await queue.cancel(job.id);
     return jobView(after ?? job);
   });

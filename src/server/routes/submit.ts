@@ -71,16 +71,28 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
       reply.header('retry-after', '5');
       throw new HttpError(503, `${maxUploads} uploads are in progress, the most this server takes at once; try again in a few seconds`);
     }
+    await checkQuota(Number(req.headers['content-length']) || 0);
     uploading++;
     let upload: Upload | undefined;
     try {
       upload = await readUpload(req, reply, ctx.uploadDir, { maxBytes, maxUploadMb, bodyTimeoutMs: ctx.limits.bodyTimeoutMs });
+      await checkQuota(upload.bytes);
       return await submit(reply, upload);
     } finally {
       uploading--;
       await upload?.cleanup();
     }
   });
+
+  /** 507 when `bytes` more would take the stored jobs past the disk quota. */
+  async function checkQuota(bytes: number): Promise<void> {
+    if (ctx.quotaBytes === undefined) return;
+    const used = await queue.usage();
+    if (used + bytes > ctx.quotaBytes) {
+      const mb = (b: number) => (b / (1024 * 1024)).toFixed(1);
+      throw new HttpError(507, `this server's job storage is full (${mb(used)} of ${mb(ctx.quotaBytes)} MB used); delete finished jobs (DELETE /api/jobs/:id) or try again later`);
+    }
+  }
 
   async function submit(reply: FastifyReply, upload: Upload) {
     const { fields, content, styles } = upload;
