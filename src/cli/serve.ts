@@ -86,7 +86,7 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     if (code === 'EACCES') throw new StyleloomError('E_USAGE', `no permission to listen on ${f.host}:${f.port}; use a port above 1023`);
     throw new StyleloomError('E_USAGE', `cannot listen on ${f.host}:${f.port} (${(e as Error).message})`);
   }
-  const stats = server.queue.stats();
+  const stats = await server.queue.stats();
   log(`serving on ${address} (data ${server.dataDir}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}, concurrency ${stats.concurrency}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
   if (generated) log(`no --token or $STYLELOOM_TOKEN given, so this run made one; token: ${token} (clients send Authorization: Bearer <token>; the page: open /?token=<token> once)`);
   else if (token) log('the API needs the token (Authorization: Bearer <token>; the page: open /?token=<token> once)');

@@ -49,9 +49,9 @@ export interface ServerContext {
 }
 
 /** The job of a route's :id, or 404 (the id is checked by regex before anything else). */
-export function jobOf(ctx: ServerContext, req: FastifyRequest): JobRecord {
+export async function jobOf(ctx: ServerContext, req: FastifyRequest): Promise<JobRecord> {
   const id = (req.params as { id?: unknown }).id;
-  const job = isJobId(id) ? ctx.queue.get(id) : undefined;
+  const job = isJobId(id) ? await ctx.queue.get(id) : undefined;
   if (!job) throw new HttpError(404, 'no such job');
   return job;
 }

@@ -61,6 +61,10 @@ export class DiskJobStore implements JobStore {
     this.track(id, name, data.length);
   }
 
+  async readFile(id: string, name: string): Promise<Buffer | undefined> {
+    return fs.readFile(this.filePath(id, name)).catch(() => undefined);
+  }
+
   async remove(id: string): Promise<void> {
     await fs.rm(this.jobDir(id), { recursive: true, force: true });
     this.sizes.delete(id);

@@ -20,8 +20,8 @@ export interface Retention {
 }
 
 /** The jobs past the limits, oldest last in the list order (newest first). */
-export function pastLimits(queue: JobQueue, opts: RetentionOptions, now = Date.now()): string[] {
-  const finished = queue.list(Number.MAX_SAFE_INTEGER).filter((j) => isFinal(j.status));
+export async function pastLimits(queue: JobQueue, opts: RetentionOptions, now = Date.now()): Promise<string[]> {
+  const finished = (await queue.list(Number.MAX_SAFE_INTEGER)).filter((j) => isFinal(j.status));
   const out: string[] = [];
   finished.forEach((j, k) => {
     const age = now - Date.parse(j.finishedAt ?? j.createdAt);
@@ -37,7 +37,7 @@ export function startRetention(queue: JobQueue, opts: RetentionOptions): Retenti
   let again = false;
   const once = async (): Promise<number> => {
     let n = 0;
-    for (const id of pastLimits(queue, opts)) {
+    for (const id of await pastLimits(queue, opts)) {
       try {
         if (await queue.remove(id)) n++;
       } catch (e) {

@@ -6,10 +6,10 @@ import { jobOf, type ServerContext } from '../context.js';
 import { isFinal, jobView } from '../jobs.js';
 import { HttpError } from '../params.js';
 
-async function sendPng(reply: FastifyReply, file: string, cache: string, filename?: string) {
+async function sendPng(reply: FastifyReply, file: string | Buffer, cache: string, filename?: string) {
   reply.type('image/png').header('cache-control', cache);
   if (filename) reply.header('content-disposition', `inline; filename="${filename}"`);
-  return reply.send(fs.createReadStream(file));
+  return reply.send(typeof file === 'string' ? fs.createReadStream(file) : file);
 }
 
 /** Registers the list, view, cancel, result and preview routes of jobs. */
@@ -20,14 +20,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const raw = (req.query as { limit?: string }).limit;
     const limit = raw === undefined ? 50 : Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, `limit must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
-    return { jobs: queue.list(limit).map((j) => jobView(j, { history: false })), queue: queue.stats() };
+    return { jobs: (await queue.list(limit)).map((j) => jobView(j, { history: false })), queue: await queue.stats() };
   });
 
-  app.get('/api/jobs/:id', async (req) => jobView(jobOf(ctx, req)));
+  app.get('/api/jobs/:id', async (req) => jobView((await jobOf(ctx, req))));
 
   // queued or running: cancel (the job stays, cancelled); finished: delete the job and its files
   app.delete('/api/jobs/:id', async (req) => {
-    const job = jobOf(ctx, req);
+    const job = await jobOf(ctx, req);
     if (isFinal(job.status)) {
       if (!(await queue.remove(job.id))) throw new HttpError(404, 'no such job');
       return { id: job.id, deleted: true };
@@ -37,7 +37,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
   });
 
   app.get('/api/jobs/:id/result', async (req, reply) => {
-    const job = jobOf(ctx, req);
+    const job = await jobOf(ctx, req);
     if (job.status !== 'done') throw new HttpError(409, `job is ${job.status}; the result is there when the status is done`);
     const file = await queue.file(job.id, 'result.png');
     if (!file) throw new HttpError(404, 'the result file of this job is missing from the data directory');
@@ -45,7 +45,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
   });
 
   app.get('/api/jobs/:id/preview.png', async (req, reply) => {
-    const job = jobOf(ctx, req);
+    const job = await jobOf(ctx, req);
     const file = job.previewIter === undefined ? undefined : await queue.file(job.id, 'preview.png');
     if (!file) throw new HttpError(404, 'no preview yet');
     return sendPng(reply, file, 'no-store');

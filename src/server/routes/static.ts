@@ -23,7 +23,7 @@ see <a href="/api/openapi.json">/api/openapi.json</a>, <a href="/api/health">/ap
 export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { queue, limits, models } = ctx;
 
-  app.get('/api/health', async (): Promise<HealthView> => ({ ok: true, version: VERSION, queue: queue.stats(), uptimeS: Math.round(process.uptime()) }));
+  app.get('/api/health', async (): Promise<HealthView> => ({ ok: true, version: VERSION, queue: await queue.stats(), uptimeS: Math.round(process.uptime()) }));
 
   app.get('/api/models', async (): Promise<ModelsView> => {
     const fast = await models.refresh();

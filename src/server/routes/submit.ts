@@ -65,7 +65,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
 
   app.post('/api/jobs', async (req, reply) => {
     if (!req.isMultipart()) throw new HttpError(400, 'send multipart/form-data: a "content" image file, "style" image file(s) and the parameters as text fields');
-    const stats = queue.stats();
+    const stats = await queue.stats();
     if (stats.queued >= stats.maxQueue) throw new QueueFullError(stats.maxQueue);
     if (uploading >= maxUploads) {
       reply.header('retry-after', '5');
