@@ -8,6 +8,7 @@ import { forJob } from '../options/names.js';
 import { oneLineErrors, optionFor } from './flags.js';
 import { duration, integer, number } from './parse.js';
 import { hostsForListen, isLoopback, newToken } from '../server/security.js';
+import { checkRedisUrl, redactUrl } from '../server/redis/url.js';
 
 interface ServeFlags {
   port: number;
@@ -27,6 +28,9 @@ interface ServeFlags {
   token?: string;
   allowHost?: string[];
   keepJobs: number;
+  redis?: string;
+  workers?: number;
+  attempts: number;
   maxAge?: number;
   maxDiskMb?: number;
   maxUploads: number;
@@ -39,6 +43,10 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   if (!(f.maxUploadMb > 0)) throw new StyleloomError('E_USAGE', `--max-upload-mb must be > 0, got ${f.maxUploadMb}`);
   if (f.maxSize < 16) throw new StyleloomError('E_USAGE', `--max-size must be at least 16, got ${f.maxSize}`);
   if (f.maxIters < 1) throw new StyleloomError('E_USAGE', `--max-iters must be at least 1, got ${f.maxIters}`);
+  if (f.workers !== undefined && !f.redis) throw new StyleloomError('E_USAGE', '--workers is for --redis (without it, --concurrency says how many jobs run)');
+  if (f.workers !== undefined && f.workers < 0) throw new StyleloomError('E_USAGE', `--workers must be 0 (an API node only) or more, got ${f.workers}`);
+  if (f.attempts < 1) throw new StyleloomError('E_USAGE', `--attempts must be at least 1, got ${f.attempts}`);
+  if (f.redis) checkRedisUrl(f.redis);
   if (f.keepJobs < 0) throw new StyleloomError('E_USAGE', `--keep-jobs must be 0 (no limit) or more, got ${f.keepJobs}`);
   if (f.maxDiskMb !== undefined && !(f.maxDiskMb > 0)) throw new StyleloomError('E_USAGE', `--max-disk-mb must be > 0, got ${f.maxDiskMb}`);
   if (f.maxUploads < 1) throw new StyleloomError('E_USAGE', `--max-uploads must be at least 1, got ${f.maxUploads}`);
@@ -66,6 +74,9 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     device: f.device,
     webDir: f.webDir,
     token,
+    redis: f.redis,
+    workers: f.workers,
+    attempts: f.attempts,
     keepJobs: f.keepJobs,
     maxAgeSeconds: f.maxAge,
     maxDiskMb: f.maxDiskMb,
@@ -87,7 +98,8 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     throw new StyleloomError('E_USAGE', `cannot listen on ${f.host}:${f.port} (${(e as Error).message})`);
   }
   const stats = await server.queue.stats();
-  log(`serving on ${address} (data ${server.dataDir}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}, concurrency ${stats.concurrency}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
+  const where = f.redis ? `queue in Redis ${redactUrl(f.redis)}, ${stats.concurrency} job${stats.concurrency === 1 ? '' : 's'} at a time here` : `data ${server.dataDir}, concurrency ${stats.concurrency}`;
+  log(`serving on ${address} (${where}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
   if (generated) log(`no --token or $STYLELOOM_TOKEN given, so this run made one; token: ${token} (clients send Authorization: Bearer <token>; the page: open /?token=<token> once)`);
   else if (token) log('the API needs the token (Authorization: Bearer <token>; the page: open /?token=<token> once)');
   if (f.cors && !token) log('warning: --cors without a token: any web page can submit jobs to this server');
@@ -101,7 +113,7 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', stop);
     process.on('SIGTERM', stop);
   });
-  log('stopping (running jobs stay queued for the next start)');
+  log(f.redis ? 'stopping (the jobs running here finish first)' : 'stopping (running jobs stay queued for the next start)');
   await server.close();
 }
 
@@ -118,6 +130,9 @@ export function addServeCommand(program: Command, signal: AbortSignal): Command 
     .option('--max-upload-mb <mb>', 'largest upload per request (413 beyond)', number, 25)
     .option('--max-size <px>', 'largest size a job may ask for', integer, 1024)
     .option('--max-iters <n>', 'largest iters × scales of a job', integer, 2000)
+    .option('--redis <url>', 'put jobs on a BullMQ queue in this Redis (redis://host:port) for `styleloom worker`s on any machine (default: the embedded queue on disk)')
+    .option('--workers <n>', 'with --redis: jobs this process runs itself (default: --concurrency; 0 = an API node only)', integer)
+    .option('--attempts <n>', 'with --redis: runs of a job before it fails (a worker that dies mid-job costs one)', integer, 3)
     .option('--max-uploads <n>', 'uploads read at the same time (503 beyond)', integer, 8)
     .option('--keep-jobs <n>', 'finished jobs kept, the newest (older ones deleted with their files; 0 = all)', integer, 1000)
     .option('--max-age <duration>', 'delete finished jobs this long after they finished (90s, 30m, 12h, 7d; default: never)', duration)

@@ -35,6 +35,9 @@ export interface JobView {
   resultUrl?: string;
   previewUrl?: string;
   eventsUrl: string;
+  /** With Redis workers: the worker that runs (ran) the job, and which run this is (1 = first). */
+  worker?: string;
+  attempt?: number;
 }
 
 export interface QueueStats {

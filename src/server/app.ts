@@ -63,6 +63,16 @@ export interface ServerOptions {
   samplesDir?: string;
   /** Runs jobs (default: stylize()/fastStylize()); tests pass their own. */
   runner?: JobRunner;
+  /** Jobs go on a BullMQ queue in this Redis (redis://host:port) instead of the embedded queue; API nodes and workers share nothing else. */
+  redis?: string;
+  /** Key prefix in Redis (default styleloom). */
+  redisPrefix?: string;
+  /** With redis: jobs this process runs itself at the same time (default: concurrency; 0 = an API node only). */
+  workers?: number;
+  /** With redis: runs of a job before it fails (errors and stalled workers together; default 3). */
+  attempts?: number;
+  /** With redis: the lock of a running job in ms; a worker silent this long is taken as dead (default 30000). */
+  lockMs?: number;
   /** Most finished jobs kept (the newest; older ones are deleted with their files; default 1000; 0 = no limit). */
   keepJobs?: number;
   /** Finished jobs are deleted this many seconds after they finished (default: never). */
@@ -143,14 +153,27 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
         previewEvery: options.previewEvery,
         fastModels: models.fast,
       });
-  const queue = await LocalJobQueue.create({
-    store: new DiskJobStore(dataDir),
-    runner: runner.run,
-    concurrency,
-    maxQueue,
-    paused: options.paused,
-    onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
-  });
+  const queue: JobQueue = options.redis
+    ? await (await import('./redis/queue.js')).RedisJobQueue.create({
+        url: options.redis,
+        prefix: options.redisPrefix,
+        workers: options.workers ?? concurrency,
+        runner: runner.run,
+        dataDir: path.join(dataDir, 'work'),
+        maxQueue,
+        attempts: options.attempts,
+        lockMs: options.lockMs,
+        paused: options.paused,
+        log,
+      })
+    : await LocalJobQueue.create({
+        store: new DiskJobStore(dataDir),
+        runner: runner.run,
+        concurrency,
+        maxQueue,
+        paused: options.paused,
+        onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
+      });
   const keepJobs = options.keepJobs ?? 1000;
   if (!Number.isInteger(keepJobs) || keepJobs < 0) throw new StyleloomError('E_USAGE', `keep jobs must be a whole number >= 0, got ${keepJobs}`);
   const maxAge = options.maxAgeSeconds;

@@ -212,6 +212,8 @@ export function openApiDocument(opts: { version: string }) {
             resultUrl: { type: 'string', description: 'when done' },
             previewUrl: { type: 'string' },
             eventsUrl: { type: 'string' },
+            worker: { type: 'string', description: 'with Redis workers: the worker that runs (ran) the job' },
+            attempt: { type: 'integer', description: 'with Redis workers: which run of the job this is (1 = the first; a worker that died mid-job makes another)' },
           },
         },
         Sample: {

@@ -1,0 +1,125 @@
+// The Redis + BullMQ backend in one process against a private redis-server: jobs, results, the list,
+// cancel and delete, SSE across two API nodes with Last-Event-ID, and an API node restarted with its
+// jobs and results still there. The multi-process faults are in redis-faults.test.ts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type StyleloomServer } from '../src/server/app.js';
+import type { JobRunner } from '../src/server/queue.js';
+import { VGG_PARTIAL } from './helpers/fixtures.js';
+import { tempDir } from './helpers/cli.js';
+import { startRedis, type PrivateRedis } from './helpers/redis.js';
+import { postJob, readSseUntil, sleep, tinyPng, waitFor, type Part } from './helpers/server.js';
+
+/** `steps` progress events `ms` apart (stops on abort), then a tiny PNG. */
+function stepper(steps: number, ms: number): JobRunner {
+  return async (ctx) => {
+    for (let k = 1; k <= steps; k++) {
+      await sleep(ms);
+      if (ctx.signal.aborted) throw new Error('aborted');
+      ctx.progress({ iter: k, iters: steps, loss: { content: 1, style: 1, tv: 0, total: k } });
+    }
+    return { png: await tinyPng(6, 4, 3), width: 6, height: 4, loss: null, lossHistory: [] };
+  };
+}
+
+let redis: PrivateRedis;
+let parts: (iters: number) => Part[];
+
+before(async () => {
+  redis = await startRedis();
+  const [c, s] = await Promise.all([tinyPng(40, 32, 1), tinyPng(32, 32, 2)]);
+  parts = (iters) => [
+    { name: 'content', file: c, filename: 'photo.png' },
+    { name: 'style', file: s, filename: 'painting.png' },
+    { name: 'size', value: '32' },
+    { name: 'iters', value: String(iters) },
+  ];
+});
+
+after(async () => {
+  await redis?.stop();
+});
+
+const node = (opts: { workers: number; runner?: JobRunner }) =>
+  createServer({ dataDir: tempDir('styleloom-rq-'), weights: VGG_PARTIAL, webDir: tempDir(), redis: redis.url, workers: opts.workers, runner: opts.runner ?? stepper(3, 5), lockMs: 2000 });
+
+describe('Redis queue', () => {
+  let api: StyleloomServer;
+  before(async () => {
+    api = await node({ workers: 1, runner: stepper(10, 30) });
+  });
+  after(async () => {
+    await api?.close();
+  });
+
+  test('a job runs to done on the node\'s own worker; its result, list entry, worker and attempt are there', async () => {
+    const r = await postJob(api.app, parts(10));
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().id;
+    const job = await waitFor(api.app, id, undefined, 20_000);
+    assert.equal(job.status, 'done', job.error);
+    assert.equal(job.attempt, 1);
+    assert.match(job.worker, /:\d+$/);
+    assert.deepEqual(job.progress, { iter: 10, iters: 10 });
+    assert.deepEqual(job.inputs, { content: 'photo.png', styles: ['painting.png'] });
+    const res = await api.app.inject({ url: `/api/jobs/${id}/result` });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'image/png');
+    assert.equal(res.rawPayload.subarray(1, 4).toString(), 'PNG');
+    const list = (await api.app.inject({ url: '/api/jobs' })).json();
+    assert.ok(list.jobs.some((j: { id: string }) => j.id === id));
+    assert.equal(list.queue.concurrency, 1);
+  });
+
+  test('cancel: a queued job never starts, a running one stops; DELETE of a finished one removes it from Redis', async () => {
+    const a = (await postJob(api.app, parts(200))).json().id;
+    const b = (await postJob(api.app, parts(10))).json().id;
+    await waitFor(api.app, a, (j) => j.status === 'running' && j.progress.iter >= 1, 20_000);
+    const cb = await api.app.inject({ method: 'DELETE', url: `/api/jobs/${b}` });
+    assert.equal(cb.json().status, 'cancelled');
+    const ca = await api.app.inject({ method: 'DELETE', url: `/api/jobs/${a}` });
+    assert.equal(ca.json().status, 'cancelled', ca.body);
+    assert.ok(ca.json().progress.iter < 200);
+    assert.equal((await waitFor(api.app, b)).startedAt, undefined, 'never started');
+    const d = await api.app.inject({ method: 'DELETE', url: `/api/jobs/${a}` });
+    assert.deepEqual(d.json(), { id: a, deleted: true });
+    assert.equal((await api.app.inject({ url: `/api/jobs/${a}` })).statusCode, 404);
+  });
+
+  test('SSE on another API node (no worker) than the one that took the job, resumed with Last-Event-ID', async () => {
+    const other = await node({ workers: 0 });
+    try {
+      const base = await other.app.listen({ port: 0, host: '127.0.0.1' });
+      const id = (await postJob(api.app, parts(10))).json().id;
+      const url = `${base}/api/jobs/${id}/events`;
+      const first = await readSseUntil(url, { stop: (ev) => ev.filter((e) => e.event === 'progress').length >= 3 });
+      const seen = first.events.filter((e) => e.event === 'progress');
+      assert.deepEqual(seen.map((e) => e.data.iter), [1, 2, 3]);
+      assert.match(seen[2].id!, /^\d+-\d+$/, 'Redis stream ids');
+      await sleep(100);
+      const second = await readSseUntil(url, { lastEventId: seen[2].id });
+      assert.ok(second.ended);
+      assert.deepEqual(second.events.filter((e) => e.event === 'progress').map((e) => e.data.iter), [4, 5, 6, 7, 8, 9, 10]);
+      assert.equal(second.events.at(-1)!.data.status, 'done');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+test('an API node restarted: its jobs and their results are still there (they live in Redis)', async () => {
+  let api = await node({ workers: 1 });
+  const id = (await postJob(api.app, parts(3))).json().id;
+  await waitFor(api.app, id, undefined, 20_000);
+  await api.close();
+  api = await node({ workers: 0 });
+  try {
+    const job = (await api.app.inject({ url: `/api/jobs/${id}` })).json();
+    assert.equal(job.status, 'done');
+    assert.equal((await api.app.inject({ url: `/api/jobs/${id}/result` })).statusCode, 200);
+    const h = (await api.app.inject({ url: '/api/health' })).json();
+    assert.equal(h.queue.concurrency, 0, '--workers 0: no worker of its own');
+  } finally {
+    await api.close();
+  }
+});
