@@ -36,6 +36,8 @@ export interface RedisWorker {
   resume(): void;
   /** Takes no new job, lets the running ones finish (drain), then disconnects. */
   close(): Promise<void>;
+  /** Stops at once, writing nothing more, as if the process had died: the running jobs' locks expire and other workers take them. */
+  kill(): Promise<void>;
 }
 
 const now = () => new Date().toISOString();
@@ -63,6 +65,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
   await waitForRedis(redis, opts.url);
   const store = new RedisJobStore(redis, keys, { localDir: opts.dataDir });
   const running = new Map<string, { controller: AbortController; cancelled: boolean }>();
+  let dead = false;
 
   await sub.subscribe(keys.cancelChannel);
   sub.on('message', (channel, id) => {
@@ -79,8 +82,8 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     if (!job || isFinal(job.status)) return 'skipped'; // deleted, cancelled while waiting, or finished by an earlier run
     const token = randomUUID();
     await store.claim(id, token);
-    const emit = (e: JobEvent) => store.emit(e, token);
-    const saveOwned = async (): Promise<boolean> => store.saveIfOwner(job, token);
+    const emit = async (e: JobEvent) => (dead ? undefined : store.emit(e, token));
+    const saveOwned = async (): Promise<boolean> => !dead && store.saveIfOwner(job, token);
     if (await redis.exists(keys.cancel(id))) {
       job.status = 'cancelled';
       job.finishedAt = now();
@@ -104,7 +107,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     running.set(id, entry);
     let lost = false;
     const owned = (seq: string | undefined) => {
-      if (seq === undefined && !lost) {
+      if (seq === undefined && !lost && !dead) {
         lost = true; // another run has the job now: stop this one, quietly
         controller.abort();
       }
@@ -137,7 +140,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     try {
       await store.fetchInputs(job);
       const outcome = await opts.runner(ctx);
-      if (lost) return 'lost';
+      if (lost || dead) return 'lost';
       if (controller.signal.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
       await store.writeFile(id, 'result.png', outcome.png);
       job.status = 'done';
@@ -151,7 +154,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
       await emit({ type: 'state', id, job: jobView(job) });
       return 'done';
     } catch (err) {
-      if (lost) return 'lost';
+      if (lost || dead) return 'lost';
       if (entry.cancelled || (await redis.exists(keys.cancel(id)))) {
         job.status = 'cancelled';
         job.finishedAt = now();
@@ -194,7 +197,8 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     void (async () => {
       const job = await store.get(id);
       if (!job || isFinal(job.status)) return;
-      const rec: JobRecord = { ...job, status: 'failed', finishedAt: now(), error: oneLine(`the job was interrupted ${attempts} times (a worker stopped mid-job; ${err.message}); giving up`) };
+      const times = `${attempts} time${attempts === 1 ? '' : 's'}`;
+      const rec: JobRecord = { ...job, status: 'failed', finishedAt: now(), error: oneLine(`the job was interrupted ${times} (a worker stopped mid-job; ${err.message}); giving up`) };
       await store.save(rec);
       await store.emit({ type: 'state', id, job: jobView(rec) });
       log(`job ${id} failed: ${rec.error}`);
@@ -207,6 +211,13 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     running: () => running.size,
     pause: () => worker.pause(true),
     resume: () => worker.resume(),
+    async kill() {
+      dead = true;
+      for (const r of running.values()) r.controller.abort();
+      await worker.close(true).catch(() => undefined);
+      sub.disconnect();
+      redis.disconnect();
+    },
     async close() {
       await worker.close(); // waits for the running jobs
       await sub.quit().catch(() => sub.disconnect());
