@@ -147,6 +147,21 @@ describe('Origin and Host', () => {
       await s.close();
     }
   });
+
+  test('with a token and --cors, a preflight (which carries no credentials) is answered; the POST itself needs the token', async () => {
+    const s = await createServer({ dataDir: tempDir('styleloom-sec-'), weights: VGG_PARTIAL, runner: quickRunner, webDir: tempDir(), cors: true, token: TOKEN, paused: true });
+    try {
+      const pre = await s.app.inject({ method: 'OPTIONS', url: '/api/jobs', headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      assert.equal(pre.statusCode, 204);
+      const body = await multipart(parts);
+      const no = await s.app.inject({ method: 'POST', url: '/api/jobs', payload: body.payload, headers: { ...body.headers, origin: 'http://elsewhere.example' } });
+      assert.equal(no.statusCode, 401);
+      const yes = await s.app.inject({ method: 'POST', url: '/api/jobs', payload: body.payload, headers: { ...body.headers, origin: 'http://elsewhere.example', ...auth } });
+      assert.equal(yes.statusCode, 201, yes.body);
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('styleloom serve beyond loopback', () => {

@@ -88,7 +88,8 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
         throw new HttpError(403, `cross-origin request from ${JSON.stringify(origin.slice(0, 80))} refused; use the server's own page or the API directly`);
       }
     }
-    if (opts.token === undefined) return;
+    // CORS preflights carry no credentials (browsers never send Authorization on them)
+    if (opts.token === undefined || req.method === 'OPTIONS') return;
     const url = req.url.split('?')[0];
     if (!url.startsWith('/api/') || OPEN.has(url)) return;
     if (!tokenMatches(givenToken(req), opts.token)) {
