@@ -3,6 +3,7 @@
 // jobs and results still there. The multi-process faults are in redis-faults.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { StyleloomError } from '../src/errors.js';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import type { JobRunner } from '../src/server/queue.js';
 import { VGG_PARTIAL } from './helpers/fixtures.js';
@@ -119,6 +120,32 @@ test('an API node restarted: its jobs and their results are still there (they li
     assert.equal((await api.app.inject({ url: `/api/jobs/${id}/result` })).statusCode, 200);
     const h = (await api.app.inject({ url: '/api/health' })).json();
     assert.equal(h.queue.concurrency, 0, '--workers 0: no worker of its own');
+  } finally {
+    await api.close();
+  }
+});
+
+test('retries: an internal error runs the job again (attempt 2, done); a bad-input error fails at once with its message', async () => {
+  const runs = new Map<string, number>();
+  const flaky: JobRunner = async (ctx) => {
+    const n = (runs.get(ctx.job.id) ?? 0) + 1;
+    runs.set(ctx.job.id, n);
+    if (ctx.job.mode === 'gatys' && ctx.job.params.iters === 7) throw new StyleloomError('E_INPUT', 'content: the image is corrupt');
+    if (n === 1) throw new Error('the first run breaks');
+    return { png: await tinyPng(4, 4, 1), width: 4, height: 4 };
+  };
+  const api = await node({ workers: 1, runner: flaky });
+  try {
+    const a = (await postJob(api.app, parts(3))).json().id;
+    const b = (await postJob(api.app, parts(7))).json().id;
+    const ja = await waitFor(api.app, a, undefined, 20_000);
+    assert.equal(ja.status, 'done', ja.error);
+    assert.equal(ja.attempt, 2);
+    assert.equal(runs.get(a), 2);
+    const jb = await waitFor(api.app, b, undefined, 20_000);
+    assert.equal(jb.status, 'failed');
+    assert.equal(jb.error, 'content: the image is corrupt');
+    assert.equal(runs.get(b), 1, 'not retried: another run would fail the same way');
   } finally {
     await api.close();
   }

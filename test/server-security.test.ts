@@ -1,10 +1,12 @@
 // Hardening of the HTTP service against the open network (issue 16): the token (Bearer header or
 // the page's cookie, constant-time compared), foreign Origin on state-changing requests and unknown
-// Host values refused with 403, and `styleloom serve` beyond loopback only with a token.
+// Host values refused with 403, and `styleloom serve` beyond loopback only with a token (made and
+// printed once when none is given; decided by serveToken(), so that no test listens beyond 127.0.0.1).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
+import { serveToken } from '../src/server/security.js';
 import type { JobRunner } from '../src/server/queue.js';
 import { VGG_PARTIAL } from './helpers/fixtures.js';
 import { BIN, cliEnv, tempDir } from './helpers/cli.js';
@@ -164,9 +166,20 @@ describe('Origin and Host', () => {
   });
 });
 
-describe('styleloom serve beyond loopback', () => {
-  test('--host 0.0.0.0 without a token generates one and prints it once; the API needs it', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', tempDir('styleloom-sec-'), '--weights', VGG_PARTIAL, '--threads', '1'], {
+describe('styleloom serve and its token', () => {
+  test('beyond loopback a token is required: without --token or $STYLELOOM_TOKEN one is made (192 bits); on loopback none is', () => {
+    const made = serveToken('0.0.0.0', undefined, {});
+    assert.equal(made.generated, true);
+    assert.ok(made.token && made.token.length >= 32, made.token);
+    assert.notEqual(serveToken('0.0.0.0', undefined, {}).token, made.token, 'a new one each run');
+    assert.deepEqual(serveToken('10.1.2.3', 'mine', {}), { token: 'mine', generated: false });
+    assert.deepEqual(serveToken('::', undefined, { STYLELOOM_TOKEN: 'env' }), { token: 'env', generated: false });
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) assert.deepEqual(serveToken(host, undefined, {}), { generated: false }, host);
+    assert.deepEqual(serveToken('127.0.0.1', undefined, { STYLELOOM_TOKEN: '' }), { generated: false }, 'an empty variable is no token');
+  });
+
+  test('--token: the API needs it (401 without, 200 with) and the token is never printed', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', TOKEN, '--data-dir', tempDir('styleloom-sec-'), '--weights', VGG_PARTIAL, '--threads', '1'], {
       env: { ...cliEnv(), STYLELOOM_TOKEN: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -174,20 +187,19 @@ describe('styleloom serve beyond loopback', () => {
     try {
       let stderr = '';
       child.stderr.setEncoding('utf8');
-      const port = await new Promise<string>((resolve, reject) => {
+      const base = await new Promise<string>((resolve, reject) => {
         child.stderr.on('data', (s: string) => {
           stderr += s;
-          const m = /serving on http:\/\/\S+:(\d+) /.exec(stderr);
-          if (m && /token: (\S+)/.test(stderr)) resolve(m[1]);
+          const m = /serving on (http:\/\/127\.0\.0\.1:\d+) /.exec(stderr);
+          if (m) resolve(m[1]);
         });
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
       });
-      const token = /token: (\S+)/.exec(stderr)![1];
-      assert.ok(token.length >= 32, token);
-      assert.equal(stderr.split(token).length - 1, 1, `the token is printed once: ${stderr}`);
-      const url = `http://127.0.0.1:${port}/api/jobs`;
-      assert.equal((await fetch(url)).status, 401);
-      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      assert.match(stderr, /the API needs the token/);
+      assert.ok(!stderr.includes(TOKEN), stderr);
+      assert.equal((await fetch(`${base}/api/jobs`)).status, 401);
+      assert.equal((await fetch(`${base}/api/jobs`, { headers: auth })).status, 200);
+      assert.equal((await fetch(`${base}/api/health`)).status, 200);
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);

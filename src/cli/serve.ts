@@ -7,7 +7,7 @@ import { rowOf } from '../options/table.js';
 import { forJob } from '../options/names.js';
 import { oneLineErrors, optionFor } from './flags.js';
 import { duration, integer, number } from './parse.js';
-import { hostsForListen, isLoopback, newToken } from '../server/security.js';
+import { hostsForListen, serveToken } from '../server/security.js';
 import { checkRedisUrl, redactUrl } from '../server/redis/url.js';
 
 interface ServeFlags {
@@ -52,13 +52,8 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   if (f.maxUploads < 1) throw new StyleloomError('E_USAGE', `--max-uploads must be at least 1, got ${f.maxUploads}`);
   if (f.threads !== undefined && f.threads < 1) throw new StyleloomError('E_USAGE', `--threads must be at least 1, got ${f.threads}`);
   const log = (line: string) => process.stderr.write(`styleloom: ${line}\n`);
-  let token = f.token || process.env.STYLELOOM_TOKEN || undefined;
-  let generated = false;
-  if (!token && !isLoopback(f.host)) {
-    // beyond this machine only with a token: one is made for this run and printed once below
-    token = newToken();
-    generated = true;
-  }
+  // beyond this machine only with a token: without one, one is made for this run and printed once below
+  const { token, generated } = serveToken(f.host, f.token);
   const { createServer } = await import('../server/app.js'); // fastify only for this command
   const server = await createServer({
     dataDir: f.dataDir,
@@ -98,11 +93,12 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     throw new StyleloomError('E_USAGE', `cannot listen on ${f.host}:${f.port} (${(e as Error).message})`);
   }
   const stats = await server.queue.stats();
-  const where = f.redis ? `queue in Redis ${redactUrl(f.redis)}, ${stats.concurrency} job${stats.concurrency === 1 ? '' : 's'} at a time here` : `data ${server.dataDir}, concurrency ${stats.concurrency}`;
-  log(`serving on ${address} (${where}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
+  // before the "serving on" line, which callers wait for
   if (generated) log(`no --token or $STYLELOOM_TOKEN given, so this run made one; token: ${token} (clients send Authorization: Bearer <token>; the page: open /?token=<token> once)`);
   else if (token) log('the API needs the token (Authorization: Bearer <token>; the page: open /?token=<token> once)');
   if (f.cors && !token) log('warning: --cors without a token: any web page can submit jobs to this server');
+  const where = f.redis ? `queue in Redis ${redactUrl(f.redis)}, ${stats.concurrency} job${stats.concurrency === 1 ? '' : 's'} at a time here` : `data ${server.dataDir}, concurrency ${stats.concurrency}`;
+  log(`serving on ${address} (${where}, ${stats.queued} queued job${stats.queued === 1 ? '' : 's'}${f.cors ? ', CORS on' : ''}); Ctrl-C stops`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       signal.removeEventListener('abort', stop);

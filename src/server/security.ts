@@ -24,6 +24,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A fresh token for `serve` beyond loopback: 192 random bits, URL-safe. */
 export const newToken = (): string => randomBytes(24).toString('base64url');
 
+/** The token of `styleloom serve`: --token, else $STYLELOOM_TOKEN, else (beyond loopback only) a new one. */
+export function serveToken(host: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { token?: string; generated: boolean } {
+  const given = flag || env.STYLELOOM_TOKEN || undefined;
+  if (given) return { token: given, generated: false };
+  return isLoopback(host) ? { generated: false } : { token: newToken(), generated: true };
+}
+
 export const isLoopback = (host: string): boolean => LOOPBACK.includes(host.toLowerCase().replace(/^\[|\]$/g, '')) || /^127\./.test(host);
 
 /** The host names a server listening on `host` answers to: the address itself, and for a wildcard this machine's name and addresses. */

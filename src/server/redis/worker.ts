@@ -195,6 +195,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     const id = bull?.data?.id;
     if (!id) return;
     void (async () => {
+      if ((await bull!.getState()) !== 'failed') return; // a failed run with attempts left: BullMQ runs it again
       const job = await store.get(id);
       if (!job || isFinal(job.status)) return;
       const times = `${attempts} time${attempts === 1 ? '' : 's'}`;
