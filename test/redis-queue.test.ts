@@ -7,7 +7,7 @@ import { StyleloomError } from '../src/errors.js';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import type { JobRunner } from '../src/server/queue.js';
 import { VGG_PARTIAL } from './helpers/fixtures.js';
-import { tempDir } from './helpers/cli.js';
+import { assertOneLineError, runCli, tempDir } from './helpers/cli.js';
 import { startRedis, type PrivateRedis } from './helpers/redis.js';
 import { postJob, readSseUntil, sleep, tinyPng, waitFor, type Part } from './helpers/server.js';
 
@@ -149,4 +149,11 @@ test('retries: an internal error runs the job again (attempt 2, done); a bad-inp
   } finally {
     await api.close();
   }
+});
+
+test('bad Redis flags are one-line errors with exit status 2, before anything connects', async () => {
+  assertOneLineError(await runCli(['serve', '--redis', 'http://127.0.0.1:1', '--data-dir', tempDir()]), { code: 2, match: ['--redis must be a redis:// or rediss:// URL'] });
+  assertOneLineError(await runCli(['serve', '--workers', '0', '--data-dir', tempDir()]), { code: 2, match: ['--workers is for --redis'] });
+  assertOneLineError(await runCli(['worker', '--concurrency', '1']), { code: 2, match: ["required option '--redis <url>'"] });
+  assertOneLineError(await runCli(['worker', '--redis', 'redis://127.0.0.1:1', '--lock-seconds', '0.1']), { code: 2, match: ['--lock-seconds must be at least 0.5'] });
 });

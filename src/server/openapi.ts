@@ -16,14 +16,18 @@ export function openApiDocument(opts: { version: string }) {
       version: opts.version,
       description:
         'Neural style transfer jobs: upload a content image and style image(s) (or pick a fast-style network), follow progress by polling or Server-Sent Events, fetch the result PNG (with provenance metadata). ' +
-        'Errors are JSON {"error": "one line"}. Jobs run one at a time by default (--concurrency), at most --max-queue wait (429 beyond).',
+        'Errors are JSON {"error": "one line"}. Jobs run one at a time by default (--concurrency), at most --max-queue wait (429 beyond). ' +
+        'A server started with --token needs Authorization: Bearer <token> on every route but /api/health and /api/openapi.json (401 otherwise); ' +
+        'requests with a foreign Host, and state-changing ones with a foreign Origin, are 403.',
       license: { name: 'MIT' },
     },
+    security: [{ bearer: [] }, {}],
     paths: {
       '/api/health': {
         get: {
           summary: 'Liveness and queue state',
           operationId: 'health',
+          security: [],
           responses: { 200: { description: 'The server is up', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
         },
       },
@@ -35,7 +39,7 @@ export function openApiDocument(opts: { version: string }) {
         },
       },
       '/api/openapi.json': {
-        get: { summary: 'This document', operationId: 'openapi', responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
+        get: { summary: 'This document', operationId: 'openapi', security: [], responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
       '/api/jobs': {
         get: {
@@ -158,6 +162,7 @@ export function openApiDocument(opts: { version: string }) {
       },
     },
     components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the --token of the server (when it has one)' } },
       parameters: {
         JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' } },
       },
