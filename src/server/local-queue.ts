@@ -223,6 +223,8 @@ export class LocalJobQueue implements JobQueue {
     e.seq = String(log.next++);
     log.events.push(e);
     if (log.events.length > EVENT_LOG) log.events.splice(0, log.events.length - EVENT_LOG);
+    // a finished job keeps only its state events (a client reconnecting then wants the end, not every iteration)
+    if (e.type === 'state' && isFinal(e.job.status)) log.events = log.events.filter((x) => x.type === 'state');
     for (const key of [e.id, '*']) {
       for (const l of [...(this.listeners.get(key) ?? [])]) {
         try {

@@ -5,13 +5,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { StyleloomError } from '../../errors.js';
-import { isJobId, type JobRecord } from '../jobs.js';
+import { isFinal, isJobId, type JobRecord } from '../jobs.js';
 import type { JobEvent, JobStore, UploadedFile } from '../queue.js';
 import type { Keys } from './connection.js';
 
 const SAFE_NAME = /^[a-z][a-z0-9-]*(\.[a-z0-9]+)?$/;
-/** Events kept per job in its stream (SSE reconnects replay from there). */
+/** Events kept per job in its stream (SSE reconnects replay from there); a finished job keeps its last few. */
 const EVENT_LOG = 500;
+const FINISHED_LOG = 100;
 
 /** KEYS: file, files set, bytes; ARGV: data, name. Replaces the file and keeps the byte count right. */
 const WRITE_FILE = `
@@ -30,7 +31,7 @@ return 1`;
 /** KEYS: stream, channel, owner; ARGV: json, maxlen, token ('' = no owner check). Appends and publishes; returns the seq or false. */
 const EMIT = `
 if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return false end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'e', ARGV[1])
 redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
 return id`;
 
@@ -90,7 +91,9 @@ export class RedisJobStore implements JobStore {
     }
     // the files, the record and the index in one transaction: never a record without its inputs
     m.incrby(this.keys.bytes, total).set(this.keys.job(job.id), JSON.stringify(job)).zadd(this.keys.jobs, Date.parse(job.createdAt), job.id);
-    await m.exec();
+    const results = await m.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw new StyleloomError('E_OUTPUT', `Redis refused the job's files: ${failed?.[0]?.message ?? 'the transaction was discarded'}`);
   }
 
   async save(job: JobRecord): Promise<void> {
@@ -172,7 +175,8 @@ export class RedisJobStore implements JobStore {
   async emit(e: JobEvent, token = ''): Promise<string | undefined> {
     const { seq: _seq, ...event } = e;
     const k = this.keys;
-    const r = await this.redis.eval(EMIT, 3, k.events(e.id), k.eventChannel, k.owner(e.id), JSON.stringify(event), String(EVENT_LOG), token);
+    const final = e.type === 'state' && isFinal(e.job.status);
+    const r = await this.redis.eval(EMIT, 3, k.events(e.id), k.eventChannel, k.owner(e.id), JSON.stringify(event), String(final ? FINISHED_LOG : EVENT_LOG), token);
     return typeof r === 'string' ? r : undefined;
   }
 
