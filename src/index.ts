@@ -11,4 +11,4 @@ export { downloadWeights } from './model/download.js';
 export { loadVggWeights } from './model/vgg19.js';
 export { fastStylize, fastStylizeBatch, loadFastModel, type FastStylizeOptions, type LoadedFastModel } from './fast/stylize-fast.js';
 export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/checkpoint.js';
-export { createServer, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';
+export { createServer, startRedisWorker, type RedisWorker, type RedisWorkerOptions, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';
