@@ -3,6 +3,7 @@
 // jobs and results still there. The multi-process faults are in redis-faults.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { StyleloomError } from '../src/errors.js';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import type { JobRunner } from '../src/server/queue.js';
@@ -156,4 +157,47 @@ test('bad Redis flags are one-line errors with exit status 2, before anything co
   assertOneLineError(await runCli(['serve', '--workers', '0', '--data-dir', tempDir()]), { code: 2, match: ['--workers is for --redis'] });
   assertOneLineError(await runCli(['worker', '--concurrency', '1']), { code: 2, match: ["required option '--redis <url>'"] });
   assertOneLineError(await runCli(['worker', '--redis', 'redis://127.0.0.1:1', '--lock-seconds', '0.1']), { code: 2, match: ['--lock-seconds must be at least 0.5'] });
+});
+
+test('limits with Redis (own key prefix): 429 when the shared queue is full, retention deletes every key of a job, 507 past the quota', async () => {
+  const holdUp = await createServer({ dataDir: tempDir('styleloom-rq-'), weights: VGG_PARTIAL, webDir: tempDir(), redis: redis.url, redisPrefix: 'limits', workers: 0, maxQueue: 2 });
+  const client = new Redis(redis.url);
+  try {
+    // no worker anywhere takes jobs now: two wait, the third is refused
+    const waiting = [(await postJob(holdUp.app, parts(3))).json().id, (await postJob(holdUp.app, parts(3))).json().id];
+    const third = await postJob(holdUp.app, parts(3));
+    assert.equal(third.statusCode, 429, third.body);
+    for (const id of waiting) {
+      assert.equal((await holdUp.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` })).json().status, 'cancelled');
+      assert.equal((await holdUp.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` })).json().deleted, true);
+    }
+    assert.equal(Number(await client.get('limits:bytes')), 0, 'deleted jobs give their bytes back');
+  } finally {
+    await holdUp.close();
+  }
+  const perJob = parts(1).reduce((n, p) => n + ('file' in p ? p.file.length : 0), 0);
+  const api = await createServer({ dataDir: tempDir('styleloom-rq-'), weights: VGG_PARTIAL, webDir: tempDir(), redis: redis.url, redisPrefix: 'limits', workers: 1, runner: stepper(1, 1), keepJobs: 1, maxDiskMb: (2.5 * perJob) / (1024 * 1024) });
+  try {
+    const a = (await postJob(api.app, parts(1))).json().id;
+    await waitFor(api.app, a, undefined, 20_000);
+    const b = (await postJob(api.app, parts(1))).json().id;
+    await waitFor(api.app, b, undefined, 20_000);
+    const t0 = Date.now();
+    while ((await api.app.inject({ url: `/api/jobs/${a}` })).statusCode !== 404) {
+      assert.ok(Date.now() - t0 < 10_000, 'the older job was not deleted');
+      await sleep(20);
+    }
+    assert.deepEqual(await client.keys(`*${a}*`), [], 'no key of the deleted job is left in Redis');
+    assert.ok((await client.keys(`*${b}*`)).length >= 4);
+    const used = Number(await client.get('limits:bytes'));
+    assert.ok(used > perJob && used < 2 * perJob, `one job's files counted: ${used}`);
+    // one job is stored; a larger upload would take the total past the quota
+    const big = await tinyPng(160, 120, 4);
+    assert.ok(big.length > 2 * perJob);
+    const full = await postJob(api.app, [{ name: 'content', file: big }, ...parts(1).slice(1)]);
+    assert.equal(full.statusCode, 507, full.body);
+  } finally {
+    await api.close();
+    client.disconnect();
+  }
 });
