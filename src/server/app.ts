@@ -181,7 +181,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxDiskMb = options.maxDiskMb;
   if (maxDiskMb !== undefined && !(maxDiskMb > 0 && Number.isFinite(maxDiskMb))) throw new StyleloomError('E_USAGE', `max disk must be a number of MB > 0, got ${maxDiskMb}`);
   const retention = startRetention(queue, { keepJobs: keepJobs || undefined, maxAgeMs: maxAge === undefined ? undefined : maxAge * 1000, log });
-  const ctx: ServerContext = { queue, uploadDir, limits, models, quotaBytes: maxDiskMb === undefined ? undefined : Math.floor(maxDiskMb * MB) };
+  const ctx: ServerContext = { queue, log, uploadDir, limits, models, quotaBytes: maxDiskMb === undefined ? undefined : Math.floor(maxDiskMb * MB) };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 * MB });
   const routes: string[] = [];

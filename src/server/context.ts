@@ -40,6 +40,8 @@ export interface ServerModels {
 
 export interface ServerContext {
   queue: JobQueue;
+  /** One-line messages for the operator (stderr under `styleloom serve`). */
+  log: (line: string) => void;
   /** Disk quota of the stored jobs (bytes): uploads beyond it get 507; undefined = none. */
   quotaBytes?: number;
   /** Where uploads are streamed before they become a job's files (inside the data directory). */

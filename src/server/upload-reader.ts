@@ -13,8 +13,8 @@ import { HttpError } from './params.js';
 
 /** The client closed the connection before its upload was in. */
 export class ClientAbortError extends Error {
-  constructor() {
-    super('the client aborted the upload');
+  constructor(why = 'the client aborted the upload') {
+    super(why);
     this.name = 'ClientAbortError';
   }
 }
@@ -42,6 +42,8 @@ export interface UploadLimits {
   maxUploadMb: number;
   /** A body that sends nothing for this long is answered 408 and the connection closed. */
   bodyTimeoutMs: number;
+  /** Told (one line) when a body stalls: the handler no longer answers, so the error handler never sees it. */
+  log?: (line: string) => void;
 }
 
 /** Counts the bytes of all files of one request; past the limit the stream fails with a 413. */
@@ -55,15 +57,18 @@ function counter(state: { total: number }, limits: UploadLimits): Transform {
   });
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
 /** A 408 written on the raw socket: the handler is still waiting for a body that will not come. */
 function answerStalled(reply: FastifyReply, ms: number): void {
   const res = reply.raw;
+  const socket = res.socket; // taken now: the response lets go of it once it has ended
   if (!res.headersSent) {
-    const body = JSON.stringify({ error: `the request body stalled (nothing for ${Math.round(ms / 1000)} s); send it again` });
+    const body = JSON.stringify({ error: `the request body stalled (nothing for ${seconds(ms)}); send it again` });
     res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);
   }
-  setTimeout(() => res.socket?.destroy(), 50).unref();
+  setTimeout(() => socket?.destroy(), 50).unref();
 }
 
 /** Reads the parts of `req` into `dir` (which must exist). */
@@ -96,6 +101,7 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
     stalled = true;
     reply.hijack(); // this handler will not answer any more: the 408 goes out here
     answerStalled(reply, limits.bodyTimeoutMs);
+    limits.log?.(`${req.method} ${oneLine(req.url, 120)}: the upload stalled (nothing for ${seconds(limits.bodyTimeoutMs)}); answered 408 and closed`);
     gone.abort();
   };
   timed?.setTimeout(limits.bodyTimeoutMs, onStall);
@@ -129,7 +135,8 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
     }
   } catch (e) {
     await upload.cleanup();
-    if (stalled || req.raw.destroyed || socket?.destroyed) throw new ClientAbortError();
+    if (stalled) throw new ClientAbortError('the upload stalled');
+    if (req.raw.destroyed || socket?.destroyed) throw new ClientAbortError();
     if (e instanceof HttpError) throw e;
     const err = e as { code?: string; statusCode?: number; message?: string };
     if (typeof err.code === 'string' && err.code.startsWith('FST_') && typeof err.statusCode === 'number') throw e; // the plugin's limits (413)

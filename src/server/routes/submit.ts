@@ -75,7 +75,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     uploading++;
     let upload: Upload | undefined;
     try {
-      upload = await readUpload(req, reply, ctx.uploadDir, { maxBytes, maxUploadMb, bodyTimeoutMs: ctx.limits.bodyTimeoutMs });
+      upload = await readUpload(req, reply, ctx.uploadDir, { maxBytes, maxUploadMb, bodyTimeoutMs: ctx.limits.bodyTimeoutMs, log: ctx.log });
       await checkQuota(upload.bytes);
       return await submit(reply, upload);
     } finally {
