@@ -11,7 +11,7 @@ export { downloadWeights } from './model/download.js';
 export { loadVggWeights } from './model/vgg19.js';
 export { fastStylize, fastStylizeBatch, loadFastModel, type FastStylizeOptions, type LoadedFastModel } from './fast/stylize-fast.js';
 export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/checkpoint.js';
-export { createServer, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';
 export { stylizeAudio, resolveAudioOptions } from './audio/stylize-audio.js';
 export { readSound, writeSound, readSoundMetadata, peakNormalise, type Sound, type SoundSource } from './audio/sound-io.js';
 export type { AudioOptions, AudioHooks, AudioProgressEvent, AudioResult, AudioLoss, Spectrogram } from './audio/types.js';
+export { createServer, startRedisWorker, type RedisWorker, type RedisWorkerOptions, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';

@@ -73,7 +73,7 @@ describe('service endpoints', () => {
 
   test('GET /api/models lists the VGG weights with their layers and the fast networks', async () => {
     const m = (await srv.app.inject({ url: '/api/models' })).json();
-    assert.equal(m.vgg.path, path.resolve(VGG_PARTIAL));
+    assert.equal(m.vgg.name, path.basename(VGG_PARTIAL));
     assert.deepEqual(m.vgg.layers, ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4']);
     assert.deepEqual(m.vgg.defaultContentLayers, ['conv3_2']);
     if (HAVE_WAVE) assert.ok(m.fast.some((f: { name: string }) => f.name === 'wave'));
@@ -152,7 +152,7 @@ describe('bad requests', () => {
     [{ size: '0' }, /^size must be a whole number from 16 to 8192, got 0$/],
     [{ iters: '-1' }, /^iters must be a whole number from 1 to/],
     [{ lr: 'NaN' }, /^lr must be a finite number > 0, got NaN$/],
-    [{ lr: 'fast' }, /^lr must be a number, got "fast"$/],
+    [{ lr: 'fast' }, /^lr must be a decimal number, got "fast"$/],
     [{ size: '1.5' }, /^size must be a whole number/],
     [{ size: '' }, /^size is empty/],
     [{ style_weight: '-3' }, /^style_weight must be a finite number >= 0/],
@@ -283,11 +283,15 @@ describe('jobs', () => {
     assert.equal(item.lossHistory, undefined, 'the list leaves out loss histories');
   });
 
-  test('DELETE on a done job -> 409; /result of a job not done -> 409', async () => {
+  test('DELETE on a done job deletes it and its files: 404 afterwards', async () => {
     await waitFor(srv.app, id);
     const d = await srv.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` });
-    assert.equal(d.statusCode, 409);
-    assert.match(d.json().error, /already done/);
+    assert.equal(d.statusCode, 200, d.body);
+    assert.deepEqual(d.json(), { id, deleted: true });
+    assert.equal((await srv.app.inject({ url: `/api/jobs/${id}` })).statusCode, 404);
+    assert.equal((await srv.app.inject({ url: `/api/jobs/${id}/result` })).statusCode, 404);
+    assert.equal((await srv.app.inject({ method: 'DELETE', url: `/api/jobs/${id}` })).statusCode, 404);
+    assert.ok(!fs.existsSync(path.join(srv.dataDir, id)), 'the job folder is gone');
   });
 
   test('SSE: the current state first, progress per iteration, previews, the final state, then the stream ends', async () => {

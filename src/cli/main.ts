@@ -19,6 +19,7 @@ import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
 import { addServeCommand } from './serve.js';
+import { addWorkerCommand } from './worker.js';
 import { byteReporter, iterationReporter } from './progress.js';
 import { VERSION } from '../version.js';
 import { provenanceFor } from '../transfer/provenance.js';
@@ -139,6 +140,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addGridCommand(program, signal);
   addAudioCommand(program, signal);
   addServeCommand(program, signal);
+  addWorkerCommand(program, signal);
   return program;
 }
 

@@ -13,6 +13,13 @@ export function integer(value: string): number {
   return v;
 }
 
+/** A duration in seconds: 90, 90s, 30m, 12h, 7d. */
+export function duration(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/.exec(value);
+  if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError(`"${value}" is not a duration > 0 (e.g. 90s, 30m, 12h, 7d).`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+}
+
 export function list(value: string): string[] {
   const items = value.split(',').map((s) => s.trim());
   if (items.every((s) => s === '')) throw new InvalidArgumentError('expected a comma-separated list.');

@@ -35,6 +35,9 @@ export interface JobView {
   resultUrl?: string;
   previewUrl?: string;
   eventsUrl: string;
+  /** With Redis workers: the worker that runs (ran) the job, and which run this is (1 = first). */
+  worker?: string;
+  attempt?: number;
 }
 
 export interface QueueStats {
@@ -63,12 +66,11 @@ export interface VggInfo {
   defaultStyleLayers: string[];
 }
 
-/** What GET /api/models returns. */
+/** What GET /api/models returns: names, never the server's paths. */
 export interface ModelsView {
-  /** The server's VGG-19 weights; `path` null (with `error`) when it has none: then only mode=fast works. */
-  vgg: (VggInfo | { path: null; layers: string[]; error?: string }) & { error?: string };
+  /** The server's VGG-19 weights by file name; `name` null (with `error`) when it has none: then only mode=fast works. */
+  vgg: { name: string | null; layers: string[]; preprocess?: string; defaultContentLayers?: string[]; defaultStyleLayers?: string[]; error?: string };
   fast: { name: string }[];
-  fastModelsDir: string;
   limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number };
 }
 

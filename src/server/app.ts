@@ -3,6 +3,7 @@
 // an OpenAPI document. createServer() is the library entry; `styleloom serve` wraps it. It resolves
 // the options, builds the queue and the app-wide hooks, and registers the route modules (routes/*.ts,
 // samples.ts), which share one ServerContext.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -16,6 +17,9 @@ import { LocalJobQueue } from './local-queue.js';
 import { defaultFastModelsDir, describeVgg, listFastModels, PACKAGE_ROOT, type FastModelInfo } from './models.js';
 import { apiMessage, HttpError } from './params.js';
 import { QueueClosedError, QueueFullError, type JobQueue, type JobRunner } from './queue.js';
+import { registerSecurity } from './security.js';
+import { startRetention } from './retention.js';
+import { ClientAbortError } from './upload-reader.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
@@ -59,8 +63,32 @@ export interface ServerOptions {
   samplesDir?: string;
   /** Runs jobs (default: stylize()/fastStylize()); tests pass their own. */
   runner?: JobRunner;
+  /** Jobs go on a BullMQ queue in this Redis (redis://host:port) instead of the embedded queue; API nodes and workers share nothing else. */
+  redis?: string;
+  /** Key prefix in Redis (default styleloom). */
+  redisPrefix?: string;
+  /** With redis: jobs this process runs itself at the same time (default: concurrency; 0 = an API node only). */
+  workers?: number;
+  /** With redis: runs of a job before it fails (errors and stalled workers together; default 3). */
+  attempts?: number;
+  /** With redis: the lock of a running job in ms; a worker silent this long is taken as dead (default 30000). */
+  lockMs?: number;
+  /** Most finished jobs kept (the newest; older ones are deleted with their files; default 1000; 0 = no limit). */
+  keepJobs?: number;
+  /** Finished jobs are deleted this many seconds after they finished (default: never). */
+  maxAgeSeconds?: number;
+  /** Disk quota of the stored jobs in MB: uploads beyond it get 507 (default: none). */
+  maxDiskMb?: number;
+  /** Most uploads read at the same time; more get 503 with Retry-After (default 8). */
+  maxUploads?: number;
+  /** A request body that sends nothing for this many milliseconds is answered 408 and cut (default 60000). */
+  bodyTimeoutMs?: number;
   /** Seconds between SSE keep-alive comments (default 15). */
   ssePingSeconds?: number;
+  /** Every /api route but health and the OpenAPI document needs it (Authorization: Bearer, or the page's cookie from /?token=). */
+  token?: string;
+  /** Host names the server answers to besides the loopback names (DNS rebinding check); ['*'] turns the check off. */
+  allowedHosts?: string[];
   /** fastify's logger (default off). */
   logger?: boolean;
   /** Called with a one-line message when a job fails or a request hits an internal error. */
@@ -95,7 +123,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxStyles = positiveInt('max styles', options.maxStyles ?? 8);
   const maxSize = positiveInt('max size', options.maxSize ?? 1024, 16);
   const maxIters = positiveInt('max iters', options.maxIters ?? 2000);
-  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles };
+  const maxUploads = positiveInt('max uploads', options.maxUploads ?? 8);
+  const bodyTimeoutMs = positiveInt('body timeout', options.bodyTimeoutMs ?? 60_000);
+  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
+  // uploads stream into the data directory (so that a job's files are moved, not copied); left-overs of a crash go
+  const uploadDir = path.join(dataDir, '.uploads');
+  await fs.rm(uploadDir, { recursive: true, force: true });
+  await fs.mkdir(uploadDir, { recursive: true });
   const log = options.log ?? (() => undefined);
   const pingMs = (options.ssePingSeconds ?? 15) * 1000;
 
@@ -119,15 +153,35 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
         previewEvery: options.previewEvery,
         fastModels: models.fast,
       });
-  const queue = await LocalJobQueue.create({
-    store: new DiskJobStore(dataDir),
-    runner: runner.run,
-    concurrency,
-    maxQueue,
-    paused: options.paused,
-    onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
-  });
-  const ctx: ServerContext = { queue, limits, models };
+  const queue: JobQueue = options.redis
+    ? await (await import('./redis/queue.js')).RedisJobQueue.create({
+        url: options.redis,
+        prefix: options.redisPrefix,
+        workers: options.workers ?? concurrency,
+        runner: runner.run,
+        dataDir: path.join(dataDir, 'work'),
+        maxQueue,
+        attempts: options.attempts,
+        lockMs: options.lockMs,
+        paused: options.paused,
+        log,
+      })
+    : await LocalJobQueue.create({
+        store: new DiskJobStore(dataDir),
+        runner: runner.run,
+        concurrency,
+        maxQueue,
+        paused: options.paused,
+        onError: (job, err) => log(`job ${job.id} failed: ${job.error ?? (err instanceof Error ? err.message : String(err))}`),
+      });
+  const keepJobs = options.keepJobs ?? 1000;
+  if (!Number.isInteger(keepJobs) || keepJobs < 0) throw new StyleloomError('E_USAGE', `keep jobs must be a whole number >= 0, got ${keepJobs}`);
+  const maxAge = options.maxAgeSeconds;
+  if (maxAge !== undefined && !(maxAge > 0 && Number.isFinite(maxAge))) throw new StyleloomError('E_USAGE', `max age must be a number of seconds > 0, got ${maxAge}`);
+  const maxDiskMb = options.maxDiskMb;
+  if (maxDiskMb !== undefined && !(maxDiskMb > 0 && Number.isFinite(maxDiskMb))) throw new StyleloomError('E_USAGE', `max disk must be a number of MB > 0, got ${maxDiskMb}`);
+  const retention = startRetention(queue, { keepJobs: keepJobs || undefined, maxAgeMs: maxAge === undefined ? undefined : maxAge * 1000, log });
+  const ctx: ServerContext = { queue, log, uploadDir, limits, models, quotaBytes: maxDiskMb === undefined ? undefined : Math.floor(maxDiskMb * MB) };
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 * MB });
   const routes: string[] = [];
@@ -135,6 +189,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     for (const m of [r.method].flat()) if (m !== 'HEAD' && m !== 'OPTIONS') routes.push(`${m} ${r.url}`);
   });
 
+  registerSecurity(app, { token: options.token || undefined, allowedHosts: options.allowedHosts ?? [], cors: Boolean(options.cors) });
   await app.register(multipart, { limits: multipartLimits(limits) });
 
   app.addHook('onRequest', async (_req, reply) => {
@@ -148,7 +203,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
     app.options('/*', async (_req, reply) => {
       reply
         .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
-        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-allow-headers', 'Content-Type, Authorization')
         .header('access-control-max-age', '600')
         .code(204)
         .send();
@@ -165,7 +220,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
       reply.header('retry-after', '10');
     } else if (err instanceof QueueClosedError) [status, message] = [503, err.message];
     else if (err instanceof StyleloomError && (err.code === 'E_USAGE' || err.code === 'E_INPUT')) [status, message] = [400, apiMessage(err)];
-    else if (e?.code === 'FST_REQ_FILE_TOO_LARGE') [status, message] = [413, `upload too large: at most ${maxUploadMb} MB per request`];
+    else if (err instanceof ClientAbortError) {
+      log(`${req.method} ${oneLine(req.url, 120)}: ${err.message}`);
+      return reply.raw.headersSent ? undefined : reply.code(400).send({ error: err.message });
+    } else if (e?.code === 'FST_REQ_FILE_TOO_LARGE') [status, message] = [413, `upload too large: at most ${maxUploadMb} MB per request`];
     else if (e?.code === 'FST_FILES_LIMIT') [status, message] = [413, `too many files: one "content" and at most ${maxStyles} "style" files`];
     else if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) [status, message] = [e.statusCode, e.message ?? 'bad request'];
     if (status >= 500) log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -185,12 +243,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
 
   // app.close() alone also stops the queue and releases the sessions; close() stops the jobs first
   app.addHook('onClose', async () => {
+    retention.stop();
     await queue.close();
     await runner.close();
   });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      retention.stop();
       await queue.close();
       // requests in flight get a second; then every connection goes (idle ones at once, as fastify does)
       const force = setTimeout(() => app.server.closeAllConnections?.(), 1000);

@@ -20,6 +20,10 @@ export interface ServerLimits {
   maxPixels: number;
   /** Most style images per job. */
   maxStyles: number;
+  /** Most uploads read at the same time (503 beyond). */
+  maxUploads: number;
+  /** A request body that sends nothing for this long is cut (408). */
+  bodyTimeoutMs: number;
 }
 
 export interface ServerModels {
@@ -36,14 +40,20 @@ export interface ServerModels {
 
 export interface ServerContext {
   queue: JobQueue;
+  /** One-line messages for the operator (stderr under `styleloom serve`). */
+  log: (line: string) => void;
+  /** Disk quota of the stored jobs (bytes): uploads beyond it get 507; undefined = none. */
+  quotaBytes?: number;
+  /** Where uploads are streamed before they become a job's files (inside the data directory). */
+  uploadDir: string;
   limits: ServerLimits;
   models: ServerModels;
 }
 
 /** The job of a route's :id, or 404 (the id is checked by regex before anything else). */
-export function jobOf(ctx: ServerContext, req: FastifyRequest): JobRecord {
+export async function jobOf(ctx: ServerContext, req: FastifyRequest): Promise<JobRecord> {
   const id = (req.params as { id?: unknown }).id;
-  const job = isJobId(id) ? ctx.queue.get(id) : undefined;
+  const job = isJobId(id) ? await ctx.queue.get(id) : undefined;
   if (!job) throw new HttpError(404, 'no such job');
   return job;
 }

@@ -41,6 +41,9 @@ export interface JobRecordFields {
   previewIter?: number;
   width?: number;
   height?: number;
+  /** The worker running (or that ran) the job, and which run of it this is (Redis backend). */
+  worker?: string;
+  attempt?: number;
 }
 
 /** What is stored in a job's job.json: a union keyed on `mode`, like JobSpec. */
@@ -71,6 +74,8 @@ export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobVi
     finishedAt: job.finishedAt,
     width: job.width,
     height: job.height,
+    worker: job.worker,
+    attempt: job.attempt,
     eventsUrl: `${base}/events`,
   };
   if (opts.history !== false) v.lossHistory = [...job.lossHistory];

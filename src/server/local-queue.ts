@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
 import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobRecord, type JobSpec } from './jobs.js';
-import { QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
+import { inputsOf, uploadsOf } from './new-job.js';
+import { compareSeq, QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
 export interface LocalQueueOptions {
   store: JobStore;
@@ -26,6 +27,8 @@ interface Running {
 }
 
 const now = () => new Date().toISOString();
+/** Events kept per job for reconnecting SSE clients. */
+const EVENT_LOG = 500;
 
 function errorMessage(err: unknown): string {
   if (err instanceof StyleloomError) return oneLine(err.message);
@@ -40,6 +43,8 @@ export class LocalJobQueue implements JobQueue {
   private readonly running = new Map<string, Running>();
   private readonly listeners = new Map<string, Set<(e: JobEvent) => void>>();
   private readonly saving = new Map<string, Promise<void>>();
+  /** The latest events of each job (at most EVENT_LOG), for SSE clients that reconnect; numbered from 1. */
+  private readonly log = new Map<string, { next: number; events: JobEvent[] }>();
   private paused: boolean;
   private closed = false;
   /** Slots taken by enqueue() calls still writing their files. */
@@ -96,15 +101,7 @@ export class LocalJobQueue implements JobQueue {
       id: newJobId(),
       status: 'queued',
       ...spec,
-      inputs: {
-        content: n.content.name,
-        styles: n.styles.map((s) => s.name),
-        contentName: n.content.clientName,
-        styleNames: n.styles.map((s) => s.clientName ?? s.name),
-        ...(n.masks?.mask ? { mask: n.masks.mask.name } : {}),
-        ...(n.masks?.styleMasks?.length ? { styleMasks: n.masks.styleMasks.map((f) => f.name) } : {}),
-        ...(n.masks?.styleRegions?.length ? { styleRegions: n.masks.styleRegions.map((f) => f.name) } : {}),
-      },
+      inputs: inputsOf(n),
       progress: { iter: 0, iters },
       loss: null,
       lossHistory: [],
@@ -114,8 +111,7 @@ export class LocalJobQueue implements JobQueue {
     // the job becomes visible (and runnable) only once its files and record are stored
     this.reserved++;
     try {
-      const m = n.masks;
-      await this.opts.store.create(job, [n.content, ...n.styles, ...(m?.mask ? [m.mask] : []), ...(m?.styleMasks ?? []), ...(m?.styleRegions ?? [])]);
+      await this.opts.store.create(job, uploadsOf(n));
     } finally {
       this.reserved--;
     }
@@ -153,6 +149,22 @@ export class LocalJobQueue implements JobQueue {
     await this.persist(job);
     this.emitState(job);
     return job;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const job = this.get(id);
+    if (!job) return false;
+    if (!isFinal(job.status)) throw new StyleloomError('E_USAGE', `job is ${job.status}; cancel it first (DELETE once more deletes it)`);
+    this.jobs.delete(id);
+    this.listeners.delete(id);
+    this.log.delete(id);
+    await this.saving.get(id); // a record write still in flight must not recreate the folder
+    await this.opts.store.remove(id);
+    return true;
+  }
+
+  usage(): Promise<number> {
+    return this.opts.store.usage();
   }
 
   on(id: string, listener: (e: JobEvent) => void): () => void {
@@ -196,7 +208,19 @@ export class LocalJobQueue implements JobQueue {
     this.listeners.clear();
   }
 
+  eventsAfter(id: string, afterSeq: string): JobEvent[] {
+    const events = this.log.get(id)?.events ?? [];
+    return events.filter((e) => compareSeq(e.seq!, afterSeq) > 0);
+  }
+
   private emit(e: JobEvent): void {
+    let log = this.log.get(e.id);
+    if (!log) this.log.set(e.id, (log = { next: 1, events: [] }));
+    e.seq = String(log.next++);
+    log.events.push(e);
+    if (log.events.length > EVENT_LOG) log.events.splice(0, log.events.length - EVENT_LOG);
+    // a finished job keeps only its state events (a client reconnecting then wants the end, not every iteration)
+    if (e.type === 'state' && isFinal(e.job.status)) log.events = log.events.filter((x) => x.type === 'state');
     for (const key of [e.id, '*']) {
       for (const l of [...(this.listeners.get(key) ?? [])]) {
         try {

@@ -38,8 +38,13 @@ export async function describeVgg(weights?: string): Promise<{ vgg: VggInfo | nu
       },
     };
   } catch (e) {
-    return { vgg: null, error: e instanceof Error ? e.message : String(e) };
+    return { vgg: null, error: withoutPaths(e instanceof Error ? e.message : String(e)) };
   }
+}
+
+/** `s` with each absolute path cut to its last name: what clients see of the server's files. */
+export function withoutPaths(s: string): string {
+  return s.replace(/(?<![\w.])(?:\/[^\s/:;,()'"]+)+\/?/g, (p) => path.basename(p) || '/');
 }
 
 /** Where fast models are looked for: the option, STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style beside the repository. */

@@ -16,14 +16,18 @@ export function openApiDocument(opts: { version: string }) {
       version: opts.version,
       description:
         'Neural style transfer jobs: upload a content image and style image(s) (or pick a fast-style network), follow progress by polling or Server-Sent Events, fetch the result PNG (with provenance metadata). ' +
-        'Errors are JSON {"error": "one line"}. Jobs run one at a time by default (--concurrency), at most --max-queue wait (429 beyond).',
+        'Errors are JSON {"error": "one line"}. Jobs run one at a time by default (--concurrency), at most --max-queue wait (429 beyond). ' +
+        'A server started with --token needs Authorization: Bearer <token> on every route but /api/health and /api/openapi.json (401 otherwise); ' +
+        'requests with a foreign Host, and state-changing ones with a foreign Origin, are 403.',
       license: { name: 'MIT' },
     },
+    security: [{ bearer: [] }, {}],
     paths: {
       '/api/health': {
         get: {
           summary: 'Liveness and queue state',
           operationId: 'health',
+          security: [],
           responses: { 200: { description: 'The server is up', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
         },
       },
@@ -35,7 +39,7 @@ export function openApiDocument(opts: { version: string }) {
         },
       },
       '/api/openapi.json': {
-        get: { summary: 'This document', operationId: 'openapi', responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
+        get: { summary: 'This document', operationId: 'openapi', security: [], responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
       '/api/jobs': {
         get: {
@@ -65,10 +69,14 @@ export function openApiDocument(opts: { version: string }) {
               content: { 'application/json': { schema: { type: 'object', required: ['id', 'status', 'url'], properties: { id: { type: 'string', format: 'uuid' }, status: { type: 'string' }, url: { type: 'string' }, eventsUrl: { type: 'string' } } } } },
             },
             400: error,
+            401: error,
+            403: error,
+            408: error,
             413: error,
             415: error,
             429: error,
             503: error,
+            507: error,
           },
         },
       },
@@ -80,10 +88,20 @@ export function openApiDocument(opts: { version: string }) {
           responses: { 200: { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error },
         },
         delete: {
-          summary: 'Cancel a queued or running job (a running one stops within one iteration)',
-          operationId: 'cancelJob',
+          summary: 'Cancel a queued or running job (a running one stops within one iteration); delete a finished one (done, failed, cancelled) with its files',
+          operationId: 'cancelOrDeleteJob',
           parameters: [idParam],
-          responses: { 200: { description: 'The job, now cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: error, 409: error },
+          responses: {
+            200: {
+              description: 'The job, now cancelled; or {id, deleted: true} for a finished job (then 404 afterwards)',
+              content: {
+                'application/json': {
+                  schema: { oneOf: [{ $ref: '#/components/schemas/Job' }, { type: 'object', required: ['id', 'deleted'], properties: { id: { type: 'string', format: 'uuid' }, deleted: { type: 'boolean' } } }] },
+                },
+              },
+            },
+            404: error,
+          },
         },
       },
       '/api/jobs/{id}/events': {
@@ -144,6 +162,7 @@ export function openApiDocument(opts: { version: string }) {
       },
     },
     components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the --token of the server (when it has one)' } },
       parameters: {
         JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' } },
       },
@@ -163,9 +182,9 @@ export function openApiDocument(opts: { version: string }) {
           properties: {
             vgg: {
               type: 'object',
-              description: 'path is null (with error) when the server has no VGG-19 weights: then only mode=fast works',
+              description: 'name (the file name of the weights) is null (with error) when the server has no VGG-19 weights: then only mode=fast works',
               properties: {
-                path: { type: 'string', nullable: true },
+                name: { type: 'string', nullable: true },
                 layers: { type: 'array', items: { type: 'string' } },
                 preprocess: { type: 'string' },
                 defaultContentLayers: { type: 'array', items: { type: 'string' } },
@@ -174,7 +193,6 @@ export function openApiDocument(opts: { version: string }) {
               },
             },
             fast: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
-            fastModelsDir: { type: 'string' },
             limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' } } },
           },
         },
@@ -199,6 +217,8 @@ export function openApiDocument(opts: { version: string }) {
             resultUrl: { type: 'string', description: 'when done' },
             previewUrl: { type: 'string' },
             eventsUrl: { type: 'string' },
+            worker: { type: 'string', description: 'with Redis workers: the worker that runs (ran) the job' },
+            attempt: { type: 'integer', description: 'with Redis workers: which run of the job this is (1 = the first; a worker that died mid-job makes another)' },
           },
         },
         Sample: {

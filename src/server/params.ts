@@ -47,12 +47,16 @@ export const apiMessage = (e: StyleloomError): string => renderMessage(e, apiNam
 
 const shown = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
 function num(name: string, s: string): number {
   const t = s.trim();
   if (t === '') throw bad(`${name} is empty; give a number`);
-  const v = Number(t);
-  if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t)) throw bad(`${name} must be a number, got ${shown(t)}`);
-  return v;
+  // decimal only: Number() would also take 0x40, 0b101 and 0o17
+  if (/^[+-]?nan$/i.test(t)) return NaN;
+  if (/^[+-]?infinity$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (!DECIMAL.test(t)) throw bad(`${name} must be a decimal number, got ${shown(t)}`);
+  return Number(t);
 }
 
 function list(name: string, s: string): string[] {

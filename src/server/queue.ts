@@ -13,6 +13,7 @@
 //     PUBLISH job:<id>:cancel, and the worker owning it aborts its AbortController; progress/preview/
 //     state events are PUBLISHed on job:<id>:events and on() subscribes, so an SSE client can be
 //     served by any instance.
+// (src/server/redis/ is that backend, with BullMQ as the queue and Redis streams as the event log.)
 // Nothing else in the server touches the disk layout: routes go through JobQueue only.
 import type { LossTerms } from '../loss/types.js';
 import type { QueueStats } from './api-types.js';
@@ -39,7 +40,9 @@ export class QueueClosedError extends Error {
 export interface UploadedFile {
   /** File name inside the job directory (chosen by the server, e.g. content.png). */
   name: string;
-  data: Buffer;
+  /** The bytes, or (uploads) a temp file that the store may move into place: one of the two. */
+  data?: Buffer;
+  path?: string;
   /** The name the client gave (display only; never used as a path). */
   clientName?: string;
 }
@@ -52,10 +55,26 @@ export type NewJob = JobSpec & {
   masks?: { mask?: UploadedFile; styleMasks?: UploadedFile[]; styleRegions?: UploadedFile[] };
 };
 
-export type JobEvent =
+/** `seq`: the event's place in its job's log (what SSE sends as `id:`, and Last-Event-ID names on a reconnect). */
+export type JobEvent = (
   | { type: 'progress'; id: string; iter: number; iters: number; loss: LossTerms | null }
   | { type: 'preview'; id: string; iter: number; url: string }
-  | { type: 'state'; id: string; job: JobView };
+  | { type: 'state'; id: string; job: JobView }
+) & { seq?: string };
+
+/** A value, or a promise of it: the embedded queue answers at once, a remote one (Redis) later. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Orders two event seqs ("12" or "1700000000000-3": numbers separated by '-'). */
+export function compareSeq(a: string, b: string): number {
+  const pa = a.split('-').map(Number);
+  const pb = b.split('-').map(Number);
+  for (let k = 0; k < Math.max(pa.length, pb.length); k++) {
+    const d = (pa[k] ?? 0) - (pb[k] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
 
 /** What a runner gets for one job. */
 export interface RunContext {
@@ -90,23 +109,35 @@ export interface JobStore {
   loadAll(): Promise<JobRecord[]>;
   /** Store a file of a job (atomically), e.g. result.png. */
   writeFile(id: string, name: string, data: Buffer): Promise<void>;
-  /** Local path of a file of a job (id and name must already be validated). */
+  /** Local path of a file of a job (id and name must already be validated): where a runner reads it (a store that keeps files elsewhere fetches a copy there first). */
   filePath(id: string, name: string): string;
+  /** The bytes of a stored file of a job, or undefined. */
+  readFile(id: string, name: string): Promise<Buffer | undefined>;
+  /** Delete a job: its record and every file. */
+  remove(id: string): Promise<void>;
+  /** Bytes the stored jobs take (their files and records). */
+  usage(): Promise<number>;
 }
 
 /** Scheduling, cancellation and events of jobs; the HTTP layer uses nothing else. */
 export interface JobQueue {
   enqueue(job: NewJob): Promise<JobRecord>;
-  get(id: string): JobRecord | undefined;
+  get(id: string): Awaitable<JobRecord | undefined>;
   /** Most recent first. */
-  list(limit?: number): JobRecord[];
+  list(limit?: number): Awaitable<JobRecord[]>;
   /** Cancel a queued or running job; undefined if there is no such job. Throws if it already finished. */
   cancel(id: string): Promise<JobRecord | undefined>;
+  /** Delete a finished (done, failed, cancelled) job and its files; false if there is no such job. Throws if it has not finished. */
+  remove(id: string): Promise<boolean>;
+  /** Bytes the stored jobs take (for the disk quota). */
+  usage(): Promise<number>;
   /** Subscribe to events (of one job, or all with '*'); returns the unsubscribe function. */
   on(id: string, listener: (e: JobEvent) => void): () => void;
-  /** Path of a stored file of a finished job, or undefined if it does not exist. */
-  file(id: string, name: 'result.png' | 'preview.png'): Promise<string | undefined>;
-  stats(): QueueStats;
+  /** The events of a job after `afterSeq` that are still kept (for an SSE client that reconnects with Last-Event-ID). */
+  eventsAfter(id: string, afterSeq: string): Awaitable<JobEvent[]>;
+  /** A stored file of a job: its local path, or its bytes (a remote store); undefined if it does not exist. */
+  file(id: string, name: 'result.png' | 'preview.png'): Promise<string | Buffer | undefined>;
+  stats(): Awaitable<QueueStats>;
   /** Start (or resume) running queued jobs. */
   start(): void;
   /** Stop starting new jobs (running ones continue). */

@@ -98,3 +98,51 @@ export async function readSse(url: string, timeoutMs = 20_000): Promise<{ status
     clearTimeout(timer);
   }
 }
+
+/** Reads an SSE stream (with the ids of its events) until `stop(events)` or its end; sends Last-Event-ID when given. */
+export async function readSseUntil(url: string, opts: { lastEventId?: string; stop?: (events: (SseEvent & { id?: string })[]) => boolean; timeoutMs?: number; headers?: Record<string, string> } = {}) {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), opts.timeoutMs ?? 20_000);
+  const events: (SseEvent & { id?: string })[] = [];
+  let ended = false;
+  try {
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...opts.headers };
+    if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;
+    const res = await fetch(url, { signal: ac.signal, headers });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      buf += decoder.decode(value, { stream: true });
+      let k: number;
+      while ((k = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, k);
+        buf = buf.slice(k + 2);
+        let event = 'message';
+        let id: string | undefined;
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('id: ')) id = line.slice(4);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length) events.push({ event, id, data: JSON.parse(data.join('\n')) });
+      }
+      if (opts.stop?.(events)) {
+        ac.abort();
+        break;
+      }
+    }
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
+    if (!opts.stop?.(events)) throw new Error(`SSE ${url}: timed out; got ${events.map((x) => x.event).join(',')}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  return { events, ended };
+}

@@ -64,7 +64,7 @@ export async function loadModels() {
   const segFast = document.querySelector<HTMLButtonElement>('.seg[data-mode="fast"]')!;
   const segGatys = document.querySelector<HTMLButtonElement>('.seg[data-mode="gatys"]')!;
   segFast.disabled = models.fast.length === 0;
-  segGatys.disabled = !models.vgg.path;
+  segGatys.disabled = !models.vgg.name;
   if (segFast.disabled) segFast.title = 'The server has no fast-style networks';
   if (segGatys.disabled) segGatys.title = models.vgg.error ?? 'The server has no VGG-19 weights';
   if (state.mode === 'fast' && segFast.disabled) state.mode = 'gatys';

@@ -14,7 +14,7 @@ import { maskBlob, maskMode } from './mask-editor.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
-  const noVgg = models !== null && !models.vgg.path;
+  const noVgg = models !== null && !models.vgg.name;
   let hint = '';
   let ok = false;
   if (mode === 'gatys') {

@@ -1,14 +1,18 @@
 // GET /api/jobs/:id/events: a job's Server-Sent Events (its current state first, then progress,
-// previews and state changes; the stream ends with the job), with keep-alive comments.
+// previews and state changes; the stream ends with the job), with keep-alive comments. Each event
+// carries its id; a client that reconnects with Last-Event-ID gets what it missed, then the rest.
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { jobOf, type ServerContext } from '../context.js';
 import { isFinal, jobView, previewUrl } from '../jobs.js';
+import { compareSeq, type JobEvent } from '../queue.js';
 
 export interface EventRouteOptions {
   /** Milliseconds between keep-alive comments. */
   pingMs: number;
 }
+
+const SEQ_RE = /^\d{1,20}(-\d{1,20})?$/;
 
 /** Registers the SSE route, and a preClose hook that ends the open streams. */
 export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, opts: EventRouteOptions): void {
@@ -16,8 +20,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, op
   const { pingMs } = opts;
   const streams = new Set<ServerResponse>();
 
-  app.get('/api/jobs/:id/events', (req, reply) => {
-    const job = jobOf(ctx, req);
+  app.get('/api/jobs/:id/events', async (req, reply) => {
+    const job = await jobOf(ctx, req);
+    const lastHeader = req.headers['last-event-id'];
+    const last = typeof lastHeader === 'string' && SEQ_RE.test(lastHeader.trim()) ? lastHeader.trim() : undefined;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -34,7 +40,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, op
     const write = (s: string) => {
       if (!closed && !res.destroyed) res.write(s);
     };
-    const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown, seq?: string) => write(`${seq ? `id: ${seq}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const end = () => {
       if (closed) return;
       closed = true;
@@ -43,22 +49,41 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, op
       streams.delete(res);
       res.end();
     };
+    let sent = last; // the seq of the latest event sent: nothing at or before it goes out again
+    const deliver = (e: JobEvent) => {
+      if (e.seq !== undefined) {
+        if (sent !== undefined && compareSeq(e.seq, sent) <= 0) return;
+        sent = e.seq;
+      }
+      if (e.type === 'progress') send('progress', { iter: e.iter, iters: e.iters, loss: e.loss }, e.seq);
+      else if (e.type === 'preview') send('preview', { iter: e.iter, url: e.url }, e.seq);
+      else {
+        send('state', e.job, e.seq);
+        if (isFinal(e.job.status)) end();
+      }
+    };
     streams.add(res);
     res.on('close', end);
     write('retry: 3000\n\n');
-    // subscribe first, then send the current state: nothing can happen in between (one thread)
-    unsubscribe = queue.on(job.id, (e) => {
-      if (e.type === 'progress') send('progress', { iter: e.iter, iters: e.iters, loss: e.loss });
-      else if (e.type === 'preview') send('preview', { iter: e.iter, url: e.url });
-      else {
-        send('state', e.job);
-        if (isFinal(e.job.status)) end();
-      }
-    });
-    send('state', jobView(job));
+    // subscribe first (events that arrive meanwhile wait), then the current state or what was missed
+    const early: JobEvent[] = [];
+    let ready = false;
+    unsubscribe = queue.on(job.id, (e) => (ready ? deliver(e) : early.push(e)));
+    if (last !== undefined) {
+      for (const e of await queue.eventsAfter(job.id, last)) deliver(e);
+      const now = await queue.get(job.id);
+      if (now && isFinal(now.status) && !closed) send('state', jobView(now));
+    } else {
+      // read again after subscribing: a change in between is then in this state or among the early events
+      const cur = (await queue.get(job.id)) ?? job;
+      send('state', jobView(cur));
+      if (isFinal(cur.status)) return end();
+      if (cur.previewIter !== undefined) send('preview', { iter: cur.previewIter, url: previewUrl(cur.id, cur.previewIter) });
+    }
     if (isFinal(job.status)) return end();
-    if (job.previewIter !== undefined) send('preview', { iter: job.previewIter, url: previewUrl(job.id, job.previewIter) });
-    ping = setInterval(() => write(': ping\n\n'), pingMs);
+    ready = true;
+    for (const e of early) deliver(e);
+    if (!closed) ping = setInterval(() => write(': ping\n\n'), pingMs);
   });
 
   app.addHook('preClose', async () => {

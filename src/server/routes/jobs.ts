@@ -1,15 +1,15 @@
-// The job routes: GET /api/jobs (the list), GET and DELETE /api/jobs/:id (view, cancel), and the
+// The job routes: GET /api/jobs (the list), GET and DELETE /api/jobs/:id (view; cancel, or delete when finished), and the
 // job's PNGs: GET /api/jobs/:id/result and GET /api/jobs/:id/preview.png.
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { jobOf, type ServerContext } from '../context.js';
-import { jobView } from '../jobs.js';
+import { isFinal, jobView } from '../jobs.js';
 import { HttpError } from '../params.js';
 
-async function sendPng(reply: FastifyReply, file: string, cache: string, filename?: string) {
+async function sendPng(reply: FastifyReply, file: string | Buffer, cache: string, filename?: string) {
   reply.type('image/png').header('cache-control', cache);
   if (filename) reply.header('content-disposition', `inline; filename="${filename}"`);
-  return reply.send(fs.createReadStream(file));
+  return reply.send(typeof file === 'string' ? fs.createReadStream(file) : file);
 }
 
 /** Registers the list, view, cancel, result and preview routes of jobs. */
@@ -20,20 +20,24 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const raw = (req.query as { limit?: string }).limit;
     const limit = raw === undefined ? 50 : Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, `limit must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
-    return { jobs: queue.list(limit).map((j) => jobView(j, { history: false })), queue: queue.stats() };
+    return { jobs: (await queue.list(limit)).map((j) => jobView(j, { history: false })), queue: await queue.stats() };
   });
 
-  app.get('/api/jobs/:id', async (req) => jobView(jobOf(ctx, req)));
+  app.get('/api/jobs/:id', async (req) => jobView((await jobOf(ctx, req))));
 
+  // queued or running: cancel (the job stays, cancelled); finished: delete the job and its files
   app.delete('/api/jobs/:id', async (req) => {
-    const job = jobOf(ctx, req);
-    if (job.status === 'done' || job.status === 'failed') throw new HttpError(409, `job is already ${job.status}; only queued or running jobs can be cancelled`);
+    const job = await jobOf(ctx, req);
+    if (isFinal(job.status)) {
+      if (!(await queue.remove(job.id))) throw new HttpError(404, 'no such job');
+      return { id: job.id, deleted: true };
+    }
     const after = await queue.cancel(job.id);
     return jobView(after ?? job);
   });
 
   app.get('/api/jobs/:id/result', async (req, reply) => {
-    const job = jobOf(ctx, req);
+    const job = await jobOf(ctx, req);
     if (job.status !== 'done') throw new HttpError(409, `job is ${job.status}; the result is there when the status is done`);
     const file = await queue.file(job.id, 'result.png');
     if (!file) throw new HttpError(404, 'the result file of this job is missing from the data directory');
@@ -41,7 +45,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
   });
 
   app.get('/api/jobs/:id/preview.png', async (req, reply) => {
-    const job = jobOf(ctx, req);
+    const job = await jobOf(ctx, req);
     const file = job.previewIter === undefined ? undefined : await queue.file(job.id, 'preview.png');
     if (!file) throw new HttpError(404, 'no preview yet');
     return sendPng(reply, file, 'no-store');

@@ -23,15 +23,17 @@ see <a href="/api/openapi.json">/api/openapi.json</a>, <a href="/api/health">/ap
 export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { queue, limits, models } = ctx;
 
-  app.get('/api/health', async (): Promise<HealthView> => ({ ok: true, version: VERSION, queue: queue.stats(), uptimeS: Math.round(process.uptime()) }));
+  app.get('/api/health', async (): Promise<HealthView> => ({ ok: true, version: VERSION, queue: await queue.stats(), uptimeS: Math.round(process.uptime()) }));
 
   app.get('/api/models', async (): Promise<ModelsView> => {
     const fast = await models.refresh();
     const { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles } = limits;
+    const v = models.vgg;
     return {
-      vgg: models.vgg ?? { path: null, layers: [], error: models.vggError },
+      vgg: v
+        ? { name: path.basename(v.path), layers: v.layers, preprocess: v.preprocess, defaultContentLayers: v.defaultContentLayers, defaultStyleLayers: v.defaultStyleLayers }
+        : { name: null, layers: [], error: models.vggError },
       fast: fast.map((m) => ({ name: m.name })),
-      fastModelsDir: models.fastDir,
       limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles },
     };
   });

@@ -9,16 +9,17 @@ import { loadRunMasks } from '../../transfer/masks.js';
 import type { RunInputs } from '../../transfer/inputs.js';
 import type { ResolvedOptions } from '../../transfer/options.js';
 import type { JobSpec } from '../jobs.js';
+import fs from 'node:fs/promises';
 import { HttpError } from '../params.js';
+import type { MaskField } from '../mask-fields.js';
+import type { UploadPart } from '../upload-reader.js';
 import type { NewJob, UploadedFile } from '../queue.js';
 
-export const MASK_FIELDS = ['mask', 'style_mask', 'style_region'] as const;
-export type MaskField = (typeof MASK_FIELDS)[number];
-export const isMaskField = (s: string): s is MaskField => (MASK_FIELDS as readonly string[]).includes(s);
-
-type Upload = { data: Buffer; filename?: string };
 type Size = { width: number; height: number };
-type Check = (f: Upload, role: string, k: number, stored: string) => Promise<{ file: UploadedFile; img: Size }>;
+type Check = (f: UploadPart, role: string, k: number, stored: string) => Promise<{ file: UploadedFile; img: Size }>;
+
+/** The bytes of an uploaded file (held in memory, or the temp file it was streamed to). */
+const bytesOf = async (f: UploadedFile): Promise<Buffer> => f.data ?? fs.readFile(f.path!);
 
 const as400 = (e: unknown): never => {
   if (e instanceof StyleloomError) throw new HttpError(400, renderMessage(e, apiName));
@@ -26,7 +27,7 @@ const as400 = (e: unknown): never => {
 };
 
 /** Decodes and checks the mask uploads of a job; returns them as the files to store (undefined: none). */
-export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField, Upload[]>, content: Size, styles: Size[], check: Check): Promise<NewJob['masks']> {
+export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField, UploadPart[]>, content: Size, styles: Size[], check: Check): Promise<NewJob['masks']> {
   const n = uploads.mask.length + uploads.style_mask.length + uploads.style_region.length;
   if (n === 0) return undefined;
   if (spec.mode === 'fast' && (uploads.style_mask.length || uploads.style_region.length)) {
@@ -39,7 +40,7 @@ export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField,
   for (let k = 0; k < uploads.style_region.length; k++) styleRegions.push(await check(uploads.style_region[k], `style_region ${k + 1}`, k, `style-region-${k + 1}`));
   const label = (f: UploadedFile, fallback: string) => f.clientName ?? fallback;
   if (spec.mode === 'fast') {
-    const m = await decodeMask(mask!.file.data, 'mask');
+    const m = await decodeMask(await bytesOf(mask!.file), 'mask');
     try {
       checkMaskAspect(m, content, `the {mask} image ${label(mask!.file, 'mask')}`, 'the content');
     } catch (e) {
@@ -49,7 +50,7 @@ export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField,
     return { mask: mask!.file };
   }
   // the library's rules, on the uploads' bytes (the pixels are decoded again from them; only sizes are kept)
-  const held = (f: UploadedFile) => ({ file: f.name, bytes: f.data, sha256: '' });
+  const held = async (f: UploadedFile) => ({ file: f.name, bytes: await bytesOf(f), sha256: '' });
   const p = spec.params;
   const o = {
     styles: styles.map((_, k) => `style ${k + 1}`),
@@ -59,7 +60,11 @@ export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField,
     ...(styleMasks.length ? { styleMasks: styleMasks.map((x, k) => label(x.file, `style mask ${k + 1}`)) } : {}),
     ...(styleRegions.length ? { styleRegions: styleRegions.map((x, k) => label(x.file, `style region ${k + 1}`)) } : {}),
   } as unknown as ResolvedOptions;
-  const inputs = { mask: mask ? held(mask.file) : null, styleMasks: styleMasks.map((x) => held(x.file)), styleRegions: styleRegions.map((x) => held(x.file)) } as unknown as RunInputs;
+  const inputs = {
+    mask: mask ? await held(mask.file) : null,
+    styleMasks: await Promise.all(styleMasks.map((x) => held(x.file))),
+    styleRegions: await Promise.all(styleRegions.map((x) => held(x.file))),
+  } as unknown as RunInputs;
   await loadRunMasks(o, inputs, content as RgbImage, styles as RgbImage[]).catch(as400);
   return {
     ...(mask ? { mask: mask.file } : {}),

@@ -1,7 +1,7 @@
-// POST /api/jobs: a multipart upload (a "content" image, "style" image(s), the parameters as text
-// fields) read within the limits, parameters parsed, every image decoded once as a check, then enqueued.
+// POST /api/jobs: a multipart upload (a "content" image, "style" image(s), masks, the parameters as
+// text fields) read within the limits, parameters parsed, every image decoded once as a check, then enqueued.
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { readImage } from '../../image/io.js';
 import { checkRunImages } from '../../transfer/image-checks.js';
@@ -10,7 +10,8 @@ import type { ServerContext, ServerLimits } from '../context.js';
 import { oneLine, type JobSpec } from '../jobs.js';
 import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
 import { QueueFullError, type UploadedFile } from '../queue.js';
-import { checkMaskUploads, isMaskField, type MaskField } from './submit-masks.js';
+import { readUpload, type Upload, type UploadPart } from '../upload-reader.js';
+import { checkMaskUploads } from './submit-masks.js';
 
 /** Decoded formats accepted in uploads (sharp can read more, e.g. SVG and PDF, which a server should not). */
 const FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp', gif: 'gif', tiff: 'tif', heif: 'avif' };
@@ -61,57 +62,63 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
   const { queue } = ctx;
   const { maxBytes, maxUploadMb, maxPixels, maxSize } = ctx.limits;
   const decodeSlot = limiter(2);
+  const { maxUploads } = ctx.limits;
+  let uploading = 0;
 
   app.post('/api/jobs', async (req, reply) => {
     if (!req.isMultipart()) throw new HttpError(400, 'send multipart/form-data: a "content" image file, "style" image file(s) and the parameters as text fields');
-    const stats = queue.stats();
+    const stats = await queue.stats();
     if (stats.queued >= stats.maxQueue) throw new QueueFullError(stats.maxQueue);
-    const fields: Record<string, string> = Object.create(null);
-    let content: { data: Buffer; filename?: string } | undefined;
-    const styles: { data: Buffer; filename?: string }[] = [];
-    const masks: Record<MaskField, { data: Buffer; filename?: string }[]> = { mask: [], style_mask: [], style_region: [] };
-    let problem: HttpError | undefined;
-    let total = 0;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'content' && part.fieldname !== 'style' && !isMaskField(part.fieldname)) {
-          problem ??= new HttpError(400, `unknown file field ${JSON.stringify(oneLine(part.fieldname, 40))}; send the image as "content", the style image(s) as "style", masks as "mask", "style_mask", "style_region"`);
-          part.file.resume();
-          continue;
-        }
-        const data = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE (413) past the limit
-        total += data.length;
-        if (total > maxBytes) throw new HttpError(413, `upload too large: at most ${maxUploadMb} MB per request`);
-        if (part.fieldname === 'content') {
-          if (content) problem ??= new HttpError(400, 'more than one "content" file; send exactly one');
-          content = { data, filename: part.filename };
-        } else if (isMaskField(part.fieldname)) masks[part.fieldname].push({ data, filename: part.filename });
-        else styles.push({ data, filename: part.filename });
-      } else {
-        const name = part.fieldname;
-        if (name in fields) problem ??= new HttpError(400, `field ${JSON.stringify(oneLine(name, 40))} given twice; give it once`);
-        fields[name] = typeof part.value === 'string' ? part.value : String(part.value);
-      }
+    if (uploading >= maxUploads) {
+      reply.header('retry-after', '5');
+      throw new HttpError(503, `${maxUploads} uploads are in progress, the most this server takes at once; try again in a few seconds`);
     }
-    if (masks.mask.length > 1) problem ??= new HttpError(400, 'more than one "mask" file; send at most one');
-    if (problem) throw problem;
-    if (!content || content.data.length === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
+    await checkQuota(Number(req.headers['content-length']) || 0);
+    uploading++;
+    let upload: Upload | undefined;
+    try {
+      upload = await readUpload(req, reply, ctx.uploadDir, { maxBytes, maxUploadMb, bodyTimeoutMs: ctx.limits.bodyTimeoutMs, log: ctx.log });
+      await checkQuota(upload.bytes);
+      return await submit(reply, upload);
+    } finally {
+      uploading--;
+      await upload?.cleanup();
+    }
+  });
+
+  /** 507 when `bytes` more would take the stored jobs past the disk quota. */
+  async function checkQuota(bytes: number): Promise<void> {
+    if (ctx.quotaBytes === undefined) return;
+    const used = await queue.usage();
+    if (used + bytes > ctx.quotaBytes) {
+      const mb = (b: number) => (b / (1024 * 1024)).toFixed(1);
+      throw new HttpError(507, `this server's job storage is full (${mb(used)} of ${mb(ctx.quotaBytes)} MB used); delete finished jobs (DELETE /api/jobs/:id) or try again later`);
+    }
+  }
+
+  async function submit(reply: FastifyReply, upload: Upload) {
+    const { fields, content, styles, masks } = upload;
+    if (!content || content.bytes === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
     const mode = parseMode(fields);
     delete fields.mode;
     if (mode === 'fast') await ctx.models.refresh();
     const pc = paramContext(ctx);
     const spec: JobSpec =
       mode === 'fast' ? { mode, params: parseFastParams(fields, styles.length, pc) } : { mode, params: parseGatysParams(fields, styles.length, pc) };
-    const check = async (f: { data: Buffer; filename?: string }, role: string, k: number, stored = `${k === 0 ? 'content' : `style-${k}`}`) => {
-      const fmt = await sharp(f.data).metadata().then((m) => m.format, () => undefined);
+    const check = async (f: UploadPart, role: string, k: number, stored = `${k === 0 ? 'content' : `style-${k}`}`) => {
+      // the header only, whatever the size it claims (sharp's own pixel limit would make a bomb "not an image")
+      const meta = await sharp(f.path, { limitInputPixels: false }).metadata().catch(() => undefined);
+      const fmt = meta?.format;
       if (fmt === undefined || FORMATS[fmt] === undefined) {
         throw new HttpError(400, `${role}: not an image this server accepts (PNG, JPEG, WebP, GIF, TIFF, AVIF); convert it first`);
       }
+      const [w, h] = [meta!.width ?? 0, meta!.height ?? 0];
+      if (w * h > maxPixels) throw new HttpError(400, `${role}: ${w}x${h} is too large for this server, more than the limit of ${maxPixels} pixels; scale it down first`);
       // decode the whole image (the only real check), a few at a time: a burst of uploads must not
       // hold a decoded copy of every one of them at once; only the size is kept
-      const { width, height } = await decodeSlot(() => readImage(f.data, { name: role, maxPixels }));
+      const { width, height } = await decodeSlot(() => readImage(f.path, { name: role, maxPixels }));
       const img = { width, height };
-      const file: UploadedFile = { name: `${stored}.${FORMATS[fmt]}`, data: f.data, clientName: clientName(f.filename) };
+      const file: UploadedFile = { name: `${stored}.${FORMATS[fmt]}`, path: f.path, clientName: clientName(f.filename) };
       return { file, img };
     };
     const c = await check(content, 'content', 0);
@@ -135,5 +142,5 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file), masks: m });
     void reply.code(201).header('location', `/api/jobs/${job.id}`);
     return { id: job.id, status: job.status, url: `/api/jobs/${job.id}`, eventsUrl: `/api/jobs/${job.id}/events` };
-  });
+  }
 }
