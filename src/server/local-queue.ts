@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
 import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobRecord, type JobSpec } from './jobs.js';
-import { inputsOf, uploadsOf } from './new-job.js';
+import { newJobRecord, uploadsOf } from './new-job.js';
 import { compareSeq, QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
 export interface LocalQueueOptions {
@@ -93,20 +93,7 @@ export class LocalJobQueue implements JobQueue {
   async enqueue(n: NewJob): Promise<JobRecord> {
     if (this.closed) throw new QueueClosedError();
     if (this.pending.length + this.reserved >= this.maxQueue) throw new QueueFullError(this.maxQueue);
-    // mode and params copied as one keyed pair (two separate copies would lose their correlation in the types)
-    const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : { mode: 'gatys', params: n.params };
-    const iters = spec.mode === 'fast' ? 1 : spec.params.iters * spec.params.scales;
-    const job: JobRecord = {
-      v: 1,
-      id: newJobId(),
-      status: 'queued',
-      ...spec,
-      inputs: inputsOf(n),
-      progress: { iter: 0, iters },
-      loss: null,
-      lossHistory: [],
-      createdAt: now(),
-    };
+    const job = newJobRecord(n, now());
     // reserve the slot before the (async) writes, so that concurrent uploads cannot overfill the queue;
     // the job becomes visible (and runnable) only once its files and record are stored
     this.reserved++;

@@ -1,6 +1,6 @@
 // What every queue backend stores of a submitted job: its inputs record (stored names, client names,
 // masks) and the list of its uploaded files, in one place for the embedded and the Redis queue.
-import type { JobInputs } from './jobs.js';
+import { newJobId, type JobInputs, type JobRecord, type JobSpec } from './jobs.js';
 import type { NewJob, UploadedFile } from './queue.js';
 
 /** The inputs record of a new job (file names inside its storage, and the names the client gave). */
@@ -21,4 +21,12 @@ export function inputsOf(n: NewJob): JobInputs {
 export function uploadsOf(n: NewJob): UploadedFile[] {
   const m = n.masks;
   return [n.content, ...n.styles, ...(m?.mask ? [m.mask] : []), ...(m?.styleMasks ?? []), ...(m?.styleRegions ?? [])];
+}
+
+/** The record of a new queued job (created at `createdAt`). */
+export function newJobRecord(n: NewJob, createdAt: string): JobRecord {
+  // mode and params copied as one keyed pair (two separate copies would lose their correlation in the types)
+  const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : { mode: 'gatys', params: n.params };
+  const iters = spec.mode === 'fast' ? 1 : spec.params.iters * spec.params.scales;
+  return { v: 1, id: newJobId(), status: 'queued', ...spec, inputs: inputsOf(n), progress: { iter: 0, iters }, loss: null, lossHistory: [], createdAt };
 }

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { StyleloomError } from '../../errors.js';
 import type { QueueStats } from '../api-types.js';
 import { isFinal, isJobId, jobView, newJobId, type JobRecord, type JobSpec } from '../jobs.js';
-import { inputsOf, uploadsOf } from '../new-job.js';
+import { newJobRecord, uploadsOf } from '../new-job.js';
 import { QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type NewJob } from '../queue.js';
 import { bullConnection, connectRedis, keysFor, waitForRedis, type Keys } from './connection.js';
 import { parseEventMessage, RedisJobStore } from './store.js';
@@ -101,19 +101,7 @@ export class RedisJobQueue implements JobQueue {
   async enqueue(n: NewJob): Promise<JobRecord> {
     if (this.closed) throw new QueueClosedError();
     if ((await this.waiting()).waiting >= this.maxQueue) throw new QueueFullError(this.maxQueue);
-    const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : { mode: 'gatys', params: n.params };
-    const iters = spec.mode === 'fast' ? 1 : spec.params.iters * spec.params.scales;
-    const job: JobRecord = {
-      v: 1,
-      id: newJobId(),
-      status: 'queued',
-      ...spec,
-      inputs: inputsOf(n),
-      progress: { iter: 0, iters },
-      loss: null,
-      lossHistory: [],
-      createdAt: new Date().toISOString(),
-    };
+    const job = newJobRecord(n, new Date().toISOString());
     await this.store.create(job, uploadsOf(n));
     await this.store.emit({ type: 'state', id: job.id, job: jobView(job) });
     // the job id is BullMQ's too: adding it twice cannot make two runs
