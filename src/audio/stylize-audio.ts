@@ -143,7 +143,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
   let best: { x: Float32Array; loss: AudioLoss };
   const tOpt = performance.now();
   try {
-    const optimizer = createOptimizer('lbfgs', { historySize: 100 });
+    const optimizer = createOptimizer('lbfgs', { historySize: 100, lineSearch: o.lineSearch });
     const keeper = new BestIterate<AudioLoss>((l) => l.total);
     for (let k = 0; k < o.iters; k++) {
       checkAborted(signal);

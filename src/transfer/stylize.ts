@@ -146,7 +146,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       return o.originalColors ? preserveColors(img, content) : img;
     };
     try {
-      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) });
+      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length), lineSearch: o.lineSearch });
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
