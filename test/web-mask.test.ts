@@ -1,6 +1,7 @@
 // The web page's region mask in a real browser (chromium via playwright-core): a photo is chosen, a
 // mask is painted over it with the brush (size, soft edge), partly erased, inverted and back, previewed
-// as a tint (screenshot in test-results/web-mask.png), and sent with a tiny job as its "mask" upload:
+// as a tint (screenshot in test-results/web-mask.png; UPDATE_SCREENSHOT=1 also writes docs/web-region-card.png
+// for the README), and sent with a tiny job as its "mask" upload:
 // the stored mask is white where painted, black elsewhere, of the photo's shape.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +77,7 @@ test('paint a mask over the photo, erase, invert, preview it, and send it with t
   await page.click('#mask-invert');
   assert.deepEqual(await tintAt(0.8, 0.5), clear);
   await page.locator('#mask-card').screenshot({ path: path.join(RESULTS, 'web-mask.png') });
+  if (process.env.UPDATE_SCREENSHOT === '1') fs.copyFileSync(path.join(RESULTS, 'web-mask.png'), path.join(ROOT, 'docs', 'web-region-card.png'));
   await page.screenshot({ path: path.join(RESULTS, 'web-mask-page.png') });
 
   await page.evaluate(() => {
