@@ -155,6 +155,8 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
       const ms = performance.now() - t;
       times.push(ms);
       hooks.onProgress?.({ phase: 'optimise', iter: k + 1, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
+      const every = hooks.snapshotEvery ?? 0;
+      if (hooks.onSnapshot && every > 0 && ((k + 1) % every === 0 || k + 1 === o.iters)) await hooks.onSnapshot({ data: x, bins, frames }, k + 1);
     }
     checkAborted(signal);
     // the best iterate evaluated, the one after the last update included (no line search: a last step may overshoot)

@@ -42,6 +42,8 @@ export interface ServerOptions {
   maxSize?: number;
   /** Largest iters × scales of a job (default 2000). */
   maxIters?: number;
+  /** Longest sound a mode=audio job may upload or ask for (texture), seconds (default 60). */
+  maxAudioSeconds?: number;
   /** Most style images per job (default 8). */
   maxStyles?: number;
   /** Send Access-Control-Allow-Origin: * and answer preflight requests (default false). */
@@ -123,9 +125,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxStyles = positiveInt('max styles', options.maxStyles ?? 8);
   const maxSize = positiveInt('max size', options.maxSize ?? 1024, 16);
   const maxIters = positiveInt('max iters', options.maxIters ?? 2000);
+  const maxAudioSeconds = options.maxAudioSeconds ?? 60;
+  if (!(maxAudioSeconds > 0) || !Number.isFinite(maxAudioSeconds)) throw new StyleloomError('E_USAGE', `max audio seconds must be a number > 0, got ${String(maxAudioSeconds)}`);
   const maxUploads = positiveInt('max uploads', options.maxUploads ?? 8);
   const bodyTimeoutMs = positiveInt('body timeout', options.bodyTimeoutMs ?? 60_000);
-  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
+  const limits: ServerLimits = { maxSize, maxIters, maxAudioSeconds, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
   // uploads stream into the data directory (so that a job's files are moved, not copied); left-overs of a crash go
   const uploadDir = path.join(dataDir, '.uploads');
   await fs.rm(uploadDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { el } from './elements.js';
 import { markCurrent, refreshHistory, throttledHistory } from './history-list.js';
 import { refreshHealth } from './server-status.js';
 import { renderJob, showImage } from './job-view.js';
+import { resultPicture } from './sound.js';
 import { state, type View } from './state.js';
 
 /** The data of the stream's `progress` events. */
@@ -41,7 +42,8 @@ export async function openJob(id: string) {
   renderJob();
   drawChart();
   markCurrent();
-  if (job.resultUrl) showImage(job.resultUrl, 'result');
+  const picture = resultPicture(job);
+  if (picture) showImage(picture, 'result');
   else if (job.previewUrl) showImage(job.previewUrl, 'preview', job.progress.iter);
   if (!isFinal(job.status)) subscribe(view);
 }
@@ -61,7 +63,8 @@ function subscribe(v: View) {
     if (isFinal(job.status)) {
       es.close();
       v.es = undefined;
-      if (job.status === 'done' && job.resultUrl) showImage(job.resultUrl, 'result');
+      const picture = resultPicture(job);
+      if (job.status === 'done' && picture) showImage(picture, 'result');
       if (job.status === 'failed') toast(`The job failed: ${job.error ?? 'unknown error'}`, 'error');
       void refreshHistory();
       void refreshHealth();

@@ -13,8 +13,10 @@ import { loadSettings } from './persist.js';
 import { loadSamples, wireDrop } from './pickers.js';
 import { refreshHealth } from './server-status.js';
 import { loadModels, renderSettings, setMode, wireSettings } from './settings.js';
-import { start } from './start.js';
+import { start, updateStart } from './start.js';
 import { wireMaskEditor } from './mask-editor.js';
+import { wireSounds } from './sound.js';
+
 import { DEV, state } from './state.js';
 
 function init() {
@@ -24,6 +26,7 @@ function init() {
   wireDrop('content');
   wireDrop('style');
   wireMaskEditor();
+  wireSounds(updateStart);
   // a file dropped beside the tiles must not replace the page
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());

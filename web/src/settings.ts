@@ -23,10 +23,17 @@ export function setMode(m: JobMode) {
   state.mode = m;
   for (const b of document.querySelectorAll<HTMLButtonElement>('.seg')) b.setAttribute('aria-checked', String(b.dataset.mode === m));
   const fast = m === 'fast';
+  const sound = m === 'audio';
   $('field-model').hidden = !fast;
-  $('field-style-weight').hidden = fast;
+  // sound jobs use the audio command's defaults but for the iterations (its style weight is on another scale)
+  $('field-style-weight').hidden = fast || sound;
   $('field-iters').hidden = fast;
-  $('field-iters').parentElement!.classList.toggle('single', fast);
+  $('field-size').hidden = sound;
+  $('field-original-colors').hidden = sound;
+  $('field-iters').parentElement!.classList.toggle('single', fast || sound);
+  $('images-card').hidden = sound;
+  $('mask-card').hidden = sound;
+  $('sound-card').hidden = !sound;
   $('style-label').textContent = fast ? 'Network' : 'Style';
   $('drop-style').classList.toggle('locked', fast);
   $<HTMLInputElement>('file-style').disabled = fast;

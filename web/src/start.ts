@@ -11,13 +11,15 @@ import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
 import { jobContent, picked, state } from './state.js';
 import { maskBlob, maskMode } from './mask-editor.js';
+import { soundForm, soundStart } from './sound.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
   const noVgg = models !== null && !models.vgg.name;
   let hint = '';
   let ok = false;
-  if (mode === 'gatys') {
+  if (mode === 'audio') ({ ok, hint } = soundStart());
+  else if (mode === 'gatys') {
     if (noVgg) hint = 'The server has no VGG-19 weights: use Fast mode.';
     else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
     else if (!picked.content) hint = 'Now choose a photo.';
@@ -38,7 +40,29 @@ export function updateStart() {
   el.startHint.textContent = hint;
 }
 
+/** Submits a job and puts it on the stage. */
+async function submit(fd: FormData, contentUrl?: string) {
+  el.startBtn.disabled = true;
+  el.startText.textContent = 'Starting…';
+  try {
+    const { id } = await createJob(fd);
+    if (contentUrl) jobContent.set(id, contentUrl);
+    await openJob(id);
+    void refreshHistory();
+    void refreshHealth();
+  } catch (e) {
+    toast((e as Error).message, 'error');
+  } finally {
+    el.startText.textContent = 'Stylise';
+    updateStart();
+  }
+}
+
 export async function start() {
+  if (state.mode === 'audio') {
+    const fd = soundForm();
+    return fd ? submit(fd) : undefined;
+  }
   const content = picked.content;
   if (!content) return;
   const fd = new FormData();
@@ -60,18 +84,5 @@ export async function start() {
   }
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
-  el.startBtn.disabled = true;
-  el.startText.textContent = 'Starting…';
-  try {
-    const { id } = await createJob(fd);
-    jobContent.set(id, content.url);
-    await openJob(id);
-    void refreshHistory();
-    void refreshHealth();
-  } catch (e) {
-    toast((e as Error).message, 'error');
-  } finally {
-    el.startText.textContent = 'Stylise';
-    updateStart();
-  }
+  await submit(fd, content.url);
 }
