@@ -17,7 +17,12 @@ export default defineConfig({
     assetsInlineLimit: 0,
     reportCompressedSize: false,
   },
+  // cross-origin isolation (SharedArrayBuffer: WebAssembly threads in on-this-device mode), as `styleloom serve`
   server: {
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
     proxy: { '/api': { target: process.env.STYLELOOM_API ?? 'http://127.0.0.1:8080', changeOrigin: false } },
+  },
+  preview: {
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
   },
 });

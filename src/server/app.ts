@@ -26,6 +26,7 @@ import { registerMetaRoutes, registerWebPage } from './routes/static.js';
 import { multipartLimits, registerSubmitRoute } from './routes/submit.js';
 import { createDefaultRunner } from './runner.js';
 import { defaultSamplesDir, registerSamples } from './samples.js';
+import { ISOLATION_HEADERS } from './isolation.js';
 
 export interface ServerOptions {
   /** Where jobs are kept (default: $STYLELOOM_DATA, else <styleloom cache>/server, i.e. ~/.cache/styleloom/server). */
@@ -194,6 +195,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    // cross-origin isolation, so that the page's on-this-device mode gets WebAssembly threads (SharedArrayBuffer)
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) reply.header(k, v);
+    reply.header('cross-origin-resource-policy', options.cors ? 'cross-origin' : 'same-origin');
     if (options.cors) {
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-expose-headers', 'Location');
