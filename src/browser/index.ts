@@ -8,3 +8,4 @@ export { webCapabilities, pickBackend, WEB_BACKENDS, type WebBackend } from '../
 export { loadWeights, WEIGHTS_CACHE, type WeightsSource } from './weights.js';
 export type { RgbImage } from '../image/types.js';
 export type { LossTerms } from '../transfer/types.js';
+export { fastStylize, loadFastModel, MODELS_CACHE, type BrowserFastOptions, type BrowserFastResult, type FastModelSource } from './fast.js';
