@@ -9,7 +9,8 @@ import { pow10, title } from './format.js';
 import { refreshHistory } from './history-list.js';
 import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
-import { jobContent, picked, state } from './state.js';
+import { jobContent, picked, state, type Picked } from './state.js';
+import { runOnDevice } from './device.js';
 import { maskBlob, maskMode } from './mask-editor.js';
 
 export function updateStart() {
@@ -17,7 +18,16 @@ export function updateStart() {
   const noVgg = models !== null && !models.vgg.name;
   let hint = '';
   let ok = false;
-  if (mode === 'gatys') {
+  if (state.where === 'device') {
+    if (!el.weightsUrl.value.trim()) hint = 'Give the URL of VGG-19 weights (safetensors) to run on this device.';
+    else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
+    else if (!picked.content) hint = 'Now choose a photo.';
+    else if (!picked.style) hint = 'Now choose a painting.';
+    else {
+      ok = true;
+      hint = `${el.size.value} px · ${el.iters.value} iterations · on this device, nothing uploaded`;
+    }
+  } else if (mode === 'gatys') {
     if (noVgg) hint = 'The server has no VGG-19 weights: use Fast mode.';
     else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
     else if (!picked.content) hint = 'Now choose a photo.';
@@ -41,6 +51,7 @@ export function updateStart() {
 export async function start() {
   const content = picked.content;
   if (!content) return;
+  if (state.where === 'device') return startOnDevice(content);
   const fd = new FormData();
   fd.append('content', content.blob, content.name);
   if (state.mode === 'fast') {
@@ -72,6 +83,17 @@ export async function start() {
     toast((e as Error).message, 'error');
   } finally {
     el.startText.textContent = 'Stylise';
+    updateStart();
+  }
+}
+
+async function startOnDevice(content: Picked) {
+  const style = picked.style;
+  if (!style) return;
+  el.startBtn.disabled = true;
+  try {
+    await runOnDevice(content, style, { size: Number(el.size.value), iters: Number(el.iters.value), styleWeight: styleWeight(), originalColors: el.originalColors.checked });
+  } finally {
     updateStart();
   }
 }
