@@ -65,18 +65,43 @@ interface PageRun {
 const plain = (img: RgbImage) => ({ data: Array.from(img.data), width: img.width, height: img.height });
 
 /** Runs the bundle's stylize() in the page; `abortAt` aborts from onProgress at that iteration. */
-async function runInPage(options: Record<string, unknown>, images: { content?: unknown; styles?: unknown[] } = {}, abortAt = 0): Promise<PageRun> {
-  return page.evaluate(
-    async ([options, c, s, abortAt]) => {
+/** How the page hands over the inputs: the content as raw RGB, RGBA ImageData or a PNG Blob; the weights as the URL, an ArrayBuffer or a File. */
+interface Kinds {
+  content?: 'raw' | 'imagedata' | 'blob';
+  weights?: 'url' | 'arraybuffer' | 'file';
+}
+
+async function runInPage(options: Record<string, unknown>, images: { content?: unknown; styles?: unknown[] } = {}, abortAt = 0, kinds: Kinds = {}, on: Page = page): Promise<PageRun> {
+  return on.evaluate(
+    async ([options, c, s, abortAt, kinds]) => {
       const url = '/browser/styleloom.js';
       const sl = await import(url);
       const px = (p: { data: number[]; width: number; height: number }) => ({ data: new Uint8Array(p.data), width: p.width, height: p.height });
+      const rgba = (p: { data: number[]; width: number; height: number }) => {
+        const out = new Uint8ClampedArray(p.width * p.height * 4);
+        for (let i = 0; i < p.width * p.height; i++) out.set([p.data[3 * i], p.data[3 * i + 1], p.data[3 * i + 2], 255], 4 * i);
+        return new ImageData(out, p.width, p.height);
+      };
+      const asContent = async (p: { data: number[]; width: number; height: number }) => {
+        if (kinds.content === 'imagedata') return rgba(p);
+        if (kinds.content === 'blob') {
+          const cv = new OffscreenCanvas(p.width, p.height);
+          cv.getContext('2d')!.putImageData(rgba(p), 0, 0);
+          return cv.convertToBlob({ type: 'image/png' });
+        }
+        return px(p);
+      };
+      const o = { ...(options as Record<string, unknown>) };
+      if (kinds.weights && kinds.weights !== 'url') {
+        const bytes = await (await fetch(o.weights as string)).arrayBuffer();
+        o.weights = kinds.weights === 'file' ? new File([bytes], 'vgg.safetensors') : bytes;
+      }
       const ac = new AbortController();
       const iters: number[] = [];
       let previewOk = true;
       try {
         const r = await sl.stylize(
-          { ...(options as object), content: c && px(c as never), styles: (s as never[]).map(px) },
+          { ...o, content: c && (await asContent(c as never)), styles: (s as never[]).map(px) },
           {
             signal: ac.signal,
             onProgress: (e: { iter: number; current(): { width: number; height: number; data: Uint8Array } }) => {
@@ -96,7 +121,7 @@ async function runInPage(options: Record<string, unknown>, images: { content?: u
         return { ok: false, code: err.code, name: err.name, message: err.message, iters };
       }
     },
-    [options, images.content === undefined ? plain(content) : images.content, images.styles ?? [plain(style)], abortAt] as const,
+    [options, images.content === undefined ? plain(content) : images.content, images.styles ?? [plain(style)], abortAt, kinds] as const,
   ) as Promise<PageRun>;
 }
 
@@ -181,4 +206,35 @@ test('an image too large for WebAssembly is refused before starting, with the si
   assert.equal(r.code, 'E_INPUT', r.message);
   assert.match(r.message!, /^8192x5504 needs about \d+ MB but WebAssembly can use about 3072 MB \(a 4 GB heap\); use a smaller size \(about \d+x\d+ pixels fit/);
   assert.deepEqual(r.iters, []);
+});
+
+test('inputs: ImageData and PNG Blob content, ArrayBuffer and File weights run the same as raw pixels and a URL', async () => {
+  const opts = { ...base, iters: 2 };
+  const ref = await runInPage(opts);
+  assert.ok(ref.ok, ref.message);
+  for (const kinds of [{ content: 'imagedata' }, { content: 'blob' }, { weights: 'arraybuffer' }, { weights: 'file' }] as Kinds[]) {
+    const r = await runInPage(opts, {}, 0, kinds);
+    assert.ok(r.ok, `${JSON.stringify(kinds)}: ${r.message}`);
+    assert.deepEqual([r.width, r.height], [ref.width, ref.height]);
+    for (let k = 0; k < 2; k++) assert.ok(relErr(r.lossHistory![k], ref.lossHistory![k]) < 1e-6, `${JSON.stringify(kinds)} iteration ${k + 1}`);
+  }
+});
+
+test('without cross-origin isolation: one WebAssembly thread; from a server without ranges: the whole file, once', async () => {
+  const plainSrv = await startStaticServer(
+    { '/blank.html': { bytes: BLANK_HTML, type: 'text/html' }, '/favicon.ico': { bytes: new Uint8Array(0) }, '/browser': BROWSER_DIST, '/weights/vgg.safetensors': VGG_PARTIAL },
+    { isolate: false, noRanges: true },
+  );
+  try {
+    const other = await openPage(browser, plainSrv.url, errors);
+    const r = await runInPage({ ...base, iters: 2 }, {}, 0, {}, other);
+    assert.ok(r.ok, r.message);
+    assert.equal(r.isolated, false);
+    assert.equal(r.threads, 1, 'no SharedArrayBuffer: one thread');
+    const w = plainSrv.requests.filter((q) => q.path === '/weights/vgg.safetensors');
+    assert.deepEqual(w.map((q) => q.status), [200], 'one request, answered whole');
+    await other.context().close();
+  } finally {
+    await plainSrv.close();
+  }
 });
