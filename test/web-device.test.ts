@@ -1,7 +1,8 @@
 // The web page's "on this device" mode end to end in headless chromium, from a static host (the built
 // page and a weights file; no API server): upload two images, run a tiny Gatys job in the page with
 // progress, live preview, loss chart and a downloadable result, nothing sent to /api/jobs; cancel a run
-// mid-way; a weights URL that 404s or serves a corrupt file is a one-line error on the page.
+// mid-way; a weights URL that 404s or serves a corrupt file is a one-line error on the page. Then the page
+// of `styleloom serve` on this device, with the server's own weights (api/weights), no job submitted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { CHELSEA, STARRY } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
 import { ensureBundle, launchChromium } from './helpers/browser.js';
 import { startStaticServer, type StaticServer } from './helpers/static-server.js';
+import { createServer } from '../src/server/app.js';
+import { tempDir } from './helpers/cli.js';
 
 const WEB_DIST = path.join(ROOT, 'web', 'dist');
 
@@ -139,6 +142,38 @@ test('a weights URL that 404s, or a corrupt file, is a one-line error on the pag
     assert.ok(!text.includes('\n'));
     await page.waitForSelector('.toast.error');
     assert.match((await page.locator('.toast.error').last().textContent()) ?? '', /^On this device: /);
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the page of styleloom serve runs on this device with the server\'s weights (api/weights)', async () => {
+  const api = await createServer({ dataDir: tempDir('styleloom-web-device-'), weights: VGG_PARTIAL, threads: 1, webDir: WEB_DIST });
+  try {
+    const url = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${url}/?dev&device`);
+    await p.waitForSelector('#server-pill[data-state="ok"]');
+    await p.waitForSelector('.seg[data-where="device"][aria-checked="true"]');
+    assert.equal(await p.inputValue('#weights-url'), 'api/weights', 'the server offers its weights');
+    assert.equal(await p.evaluate(() => crossOriginIsolated), true, 'styleloom serve sends COOP/COEP');
+    await p.setInputFiles('#file-content', CHELSEA);
+    await p.setInputFiles('#file-style', STARRY);
+    await p.waitForSelector('#drop-style.has-image');
+    await p.evaluate(() => {
+      for (const [id, v] of [['size', 32], ['iters', 3]] as const) {
+        const e = document.getElementById(id) as HTMLInputElement;
+        e.value = String(v);
+        e.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+    });
+    await p.click('#start');
+    await p.waitForSelector('#status-chip[data-status="done"]', { timeout: 60_000 });
+    const jobs = (await api.app.inject({ url: '/api/jobs' })).json().jobs;
+    assert.deepEqual(jobs, [], 'nothing was submitted to the server');
+    await p.context().close();
+  } finally {
+    await api.close();
   }
   assert.deepEqual(pageErrors, []);
 });

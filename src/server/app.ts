@@ -24,6 +24,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
 import { multipartLimits, registerSubmitRoute } from './routes/submit.js';
+import { registerWeightsRoute } from './routes/weights.js';
 import { createDefaultRunner } from './runner.js';
 import { defaultSamplesDir, registerSamples } from './samples.js';
 import { ISOLATION_HEADERS } from './isolation.js';
@@ -239,6 +240,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   });
 
   registerMetaRoutes(app, ctx);
+  registerWeightsRoute(app, ctx);
   registerJobRoutes(app, ctx);
   registerSubmitRoute(app, ctx);
   registerEventRoutes(app, ctx, { pingMs });

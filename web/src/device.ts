@@ -43,7 +43,8 @@ export function initialWhere(serverUp: boolean): Where {
   } catch {
     /* ignore */
   }
-  el.weightsUrl.value = q.get('weights') ?? saved.weights ?? '';
+  // the page's own server offers its weights (GET /api/weights, with ranges)
+  el.weightsUrl.value = q.get('weights') ?? saved.weights ?? (serverUp ? 'api/weights' : '');
   if (q.has('device')) return 'device';
   if (q.has('server')) return 'server';
   if (!serverUp) return 'device';
