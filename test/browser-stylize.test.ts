@@ -49,6 +49,8 @@ interface PageRun {
   name?: string;
   message?: string;
   iters: number[];
+  scales?: string[];
+  sizes?: number[];
   previewOk?: boolean;
   lossHistory?: number[];
   loss?: { content: number; style: number; tv: number; total: number };
@@ -98,14 +100,16 @@ async function runInPage(options: Record<string, unknown>, images: { content?: u
       }
       const ac = new AbortController();
       const iters: number[] = [];
+      const scales: string[] = [];
       let previewOk = true;
       try {
         const r = await sl.stylize(
           { ...o, content: c && (await asContent(c as never)), styles: (s as never[]).map(px) },
           {
             signal: ac.signal,
-            onProgress: (e: { iter: number; current(): { width: number; height: number; data: Uint8Array } }) => {
+            onProgress: (e: { iter: number; scale: number; width: number; height: number; current(): { width: number; height: number; data: Uint8Array } }) => {
               iters.push(e.iter);
+              scales.push(`${e.scale}:${e.width}x${e.height}`);
               const im = e.current();
               previewOk &&= im.data.length === im.width * im.height * 3;
               if (e.iter === abortAt) ac.abort();
@@ -113,7 +117,7 @@ async function runInPage(options: Record<string, unknown>, images: { content?: u
           },
         );
         return {
-          ok: true, iters, previewOk, lossHistory: r.lossHistory, loss: r.loss, backend: r.backend, threads: r.threads, width: r.width, height: r.height,
+          ok: true, iters, scales, sizes: r.sizes, previewOk, lossHistory: r.lossHistory, loss: r.loss, backend: r.backend, threads: r.threads, width: r.width, height: r.height,
           image: Array.from(r.image.data as Uint8Array), weightsCached: r.weightsCached, weightsBytes: r.weightsBytes, isolated: globalThis.crossOriginIsolated,
         };
       } catch (e) {
@@ -150,6 +154,16 @@ test('the browser total loss equals node\'s on the same pixels (Adam, 10 iterati
   assert.deepEqual(web.iters, Array.from({ length: ITERS }, (_, k) => k + 1), 'onProgress is called once per iteration');
   assert.equal(web.previewOk, true, 'each progress event gives the current image');
   assert.deepEqual(errors, []);
+});
+
+test('coarse to fine: scales and scaleIters as in node (each scale starts from the previous result, resized)', async () => {
+  const r = await runInPage({ ...base, scales: 2, scaleIters: [3, 2] });
+  assert.ok(r.ok, r.message);
+  assert.deepEqual(r.sizes, [45, 64], 'the sizes of node\'s scaleSizes()');
+  assert.deepEqual(r.scales, ['0:45x30', '0:45x30', '0:45x30', '1:64x43', '1:64x43']);
+  assert.deepEqual(r.iters, [1, 2, 3, 4, 5]);
+  assert.equal(r.lossHistory!.length, 5);
+  assert.deepEqual([r.width, r.height], [64, 43]);
 });
 
 test('weights: only the needed tensors, by range requests, then from Cache Storage', async () => {

@@ -90,10 +90,15 @@ export async function toRgb(src: PixelSource, what: string): Promise<RgbImage> {
 /** The image at long side `size` (aspect kept, the node library's rounding); unchanged when it is already that size. */
 export async function atLongSide(img: RgbImage, size: number, what: string): Promise<RgbImage> {
   const d = longSideDims(img.width, img.height, size);
-  if (d.width === img.width && d.height === img.height) return img;
+  return resizeRgb(img, d.width, d.height, what);
+}
+
+/** The image resized to exactly width x height (the browser's resampling); unchanged when it already is. */
+export async function resizeRgb(img: RgbImage, width: number, height: number, what: string): Promise<RgbImage> {
+  if (width === img.width && height === img.height) return img;
   const bm = await bitmapOf(img);
   try {
-    return drawn(bm, d.width, d.height, what);
+    return drawn(bm, width, height, what);
   } finally {
     bm.close();
   }

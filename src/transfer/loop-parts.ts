@@ -1,8 +1,19 @@
-// The pieces of the Gatys loop shared by node's stylize() and the browser's: the noise scale, the
-// L-BFGS history size, the divergence check, the median time per iteration, the iterate average. Browser-safe.
-import { StyleloomError } from '../errors.js';
+// The pieces of the Gatys loop shared by node's stylize() and the browser's: the scale sizes, the noise
+// scale, the L-BFGS history size, the divergence check, the median time per iteration, the iterate average. Browser-safe.
+import { optionError, StyleloomError } from '../errors.js';
 import { TERM_NAMES } from '../loss/gatys.js';
 import type { LossTerms } from './types.js';
+
+/**
+ * Long sides of a coarse-to-fine run: `scales` sizes growing geometrically from `minSize` (default:
+ * a factor √2 between scales) up to `size`.
+ */
+export function scaleSizes(size: number, scales: number, minSize?: number): number[] {
+  if (scales <= 1) return [size];
+  const lo = minSize ?? Math.max(16, Math.round(size / Math.SQRT2 ** (scales - 1)));
+  if (lo > size) throw optionError('E_USAGE', `{minSize} ${lo} is larger than {size} ${size}; lower it`);
+  return Array.from({ length: scales }, (_, i) => Math.round(lo * (size / lo) ** (i / (scales - 1))));
+}
 
 /** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
 export const NOISE_STD = 10;

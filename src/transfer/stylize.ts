@@ -1,7 +1,7 @@
 // The Gatys loop behind the library API: load images and weights, build each scale's loss evaluator
 // once (evaluator.ts), then iterate (one loss+gradient evaluation + one optimiser step per iteration),
 // coarse to fine, with progress, snapshots, resumable states, NaN detection and cancellation.
-import { optionError, StyleloomError } from '../errors.js';
+import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
@@ -19,9 +19,9 @@ import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
 import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
 import { createEvaluator } from './evaluator.js';
-import { checkFinite, IterateAverage, lbfgsHistoryFor, msPerIterOf, NOISE_STD } from './loop-parts.js';
+import { checkFinite, IterateAverage, lbfgsHistoryFor, msPerIterOf, NOISE_STD, scaleSizes } from './loop-parts.js';
 
-export { lbfgsHistoryFor, NOISE_STD } from './loop-parts.js';
+export { lbfgsHistoryFor, NOISE_STD, scaleSizes } from './loop-parts.js';
 import { coveredEvaluator, coverInit, loadRunMasks, masksAtScale } from './masks.js';
 import { compositeRgb } from '../image/mask.js';
 import type { LossTerms, OptimizerState, ResumeState, StateReason, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
@@ -41,17 +41,6 @@ async function initialImage(o: ResolvedOptions, content: RgbImage, init: HeldIma
     return x;
   }
   return toCaffe(await loadAtSize(init ? await decodeHeld(init) : o.init, content.width, content.height));
-}
-
-/**
- * Long sides of a coarse-to-fine run: `scales` sizes growing geometrically from `minSize` (default:
- * a factor √2 between scales) up to `size`.
- */
-export function scaleSizes(size: number, scales: number, minSize?: number): number[] {
-  if (scales <= 1) return [size];
-  const lo = minSize ?? Math.max(16, Math.round(size / Math.SQRT2 ** (scales - 1)));
-  if (lo > size) throw optionError('E_USAGE', `{minSize} ${lo} is larger than {size} ${size}; lower it`);
-  return Array.from({ length: scales }, (_, i) => Math.round(lo * (size / lo) ** (i / (scales - 1))));
 }
 
 /**
