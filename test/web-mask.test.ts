@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import { CHELSEA, STARRY, tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
+import { launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(ROOT, 'test-results');
 let srv: StyleloomServer;
 let base: string;
@@ -23,11 +23,10 @@ const dataDir = tempDir('styleloom-web-mask-');
 const pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run scripts/install-chromium.sh`);
   fs.mkdirSync(RESULTS, { recursive: true });
   srv = await createServer({ dataDir, weights: VGG_PARTIAL, threads: 1, webDir: path.join(ROOT, 'web', 'dist') });
   base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', reducedMotion: 'reduce' })).newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });

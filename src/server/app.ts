@@ -24,8 +24,10 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
 import { multipartLimits, registerSubmitRoute } from './routes/submit.js';
+import { registerWeightsRoute } from './routes/weights.js';
 import { createDefaultRunner } from './runner.js';
 import { defaultSamplesDir, registerSamples } from './samples.js';
+import { ISOLATION_HEADERS } from './isolation.js';
 
 export interface ServerOptions {
   /** Where jobs are kept (default: $STYLELOOM_DATA, else <styleloom cache>/server, i.e. ~/.cache/styleloom/server). */
@@ -198,6 +200,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    // cross-origin isolation, so that the page's on-this-device mode gets WebAssembly threads (SharedArrayBuffer)
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) reply.header(k, v);
+    reply.header('cross-origin-resource-policy', options.cors ? 'cross-origin' : 'same-origin');
     if (options.cors) {
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-expose-headers', 'Location');
@@ -239,6 +244,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   });
 
   registerMetaRoutes(app, ctx);
+  registerWeightsRoute(app, ctx);
   registerJobRoutes(app, ctx);
   registerSubmitRoute(app, ctx);
   registerEventRoutes(app, ctx, { pingMs });

@@ -39,6 +39,19 @@ export function openApiDocument(opts: { version: string }) {
           responses: { 200: { description: 'Models', content: { 'application/json': { schema: { $ref: '#/components/schemas/Models' } } } } },
         },
       },
+      '/api/weights': {
+        get: {
+          summary: "The server's VGG-19 weights (safetensors), with byte ranges: what the web page's on-this-device mode reads",
+          operationId: 'weights',
+          parameters: [{ name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'bytes=start-end (one range)' }],
+          responses: {
+            200: { description: 'The whole file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            206: { description: 'The range asked for', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            404: error,
+            416: { description: 'The range is outside the file' },
+          },
+        },
+      },
       '/api/openapi.json': {
         get: { summary: 'This document', operationId: 'openapi', security: [], responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },

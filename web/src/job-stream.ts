@@ -4,6 +4,7 @@ import { isFinal } from '../../src/server/api-types.js';
 import type { JobView } from '../../src/server/api-types.js';
 import type { LossTerms } from '../../src/loss/types.js';
 import { cancelJob, getJob } from './api.js';
+import { cancelOnDevice } from './device.js';
 import { drawChart, scheduleChart } from './chart.js';
 import { toast } from './dom.js';
 import { el } from './elements.js';
@@ -97,6 +98,7 @@ function subscribe(v: View) {
 /** The Cancel button: cancels the job on the stage and shows its final state. */
 export async function cancelCurrent() {
   if (!state.view) return;
+  if (state.view.local) return cancelOnDevice(state.view);
   el.cancel.disabled = true;
   try {
     const job = await cancelJob(state.view.id);

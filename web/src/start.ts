@@ -9,7 +9,8 @@ import { pow10, title } from './format.js';
 import { refreshHistory } from './history-list.js';
 import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
-import { jobContent, picked, state } from './state.js';
+import { jobContent, picked, state, type Picked } from './state.js';
+import { runOnDevice } from './device.js';
 import { maskBlob, maskMode } from './mask-editor.js';
 import { soundForm, soundStart } from './sound.js';
 
@@ -19,7 +20,16 @@ export function updateStart() {
   let hint = '';
   let ok = false;
   if (mode === 'audio') ({ ok, hint } = soundStart());
-  else if (mode === 'gatys') {
+  else if (state.where === 'device') {
+    if (!el.weightsUrl.value.trim()) hint = 'Give the URL of VGG-19 weights (safetensors) to run on this device.';
+    else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
+    else if (!picked.content) hint = 'Now choose a photo.';
+    else if (!picked.style) hint = 'Now choose a painting.';
+    else {
+      ok = true;
+      hint = `${el.size.value} px · ${el.iters.value} iterations · on this device, nothing uploaded`;
+    }
+  } else if (mode === 'gatys') {
     if (noVgg) hint = 'The server has no VGG-19 weights: use Fast mode.';
     else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
     else if (!picked.content) hint = 'Now choose a photo.';
@@ -65,6 +75,7 @@ export async function start() {
   }
   const content = picked.content;
   if (!content) return;
+  if (state.where === 'device') return startOnDevice(content);
   const fd = new FormData();
   fd.append('content', content.blob, content.name);
   if (state.mode === 'fast') {
@@ -85,4 +96,15 @@ export async function start() {
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
   await submit(fd, content.url);
+}
+
+async function startOnDevice(content: Picked) {
+  const style = picked.style;
+  if (!style) return;
+  el.startBtn.disabled = true;
+  try {
+    await runOnDevice(content, style, { size: Number(el.size.value), iters: Number(el.iters.value), styleWeight: styleWeight(), originalColors: el.originalColors.checked });
+  } finally {
+    updateStart();
+  }
 }
