@@ -125,7 +125,8 @@ test('bad inputs: one line each, naming what is wrong', async () => {
   const audioOnly = path.join(dir, 'tone.m4a');
   ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '0.5', audioOnly]);
   const truncated = path.join(dir, 'truncated.mp4');
-  fs.writeFileSync(truncated, fs.readFileSync(RB).subarray(0, 3000));
+  const whole = fs.readFileSync(RB);
+  fs.writeFileSync(truncated, whole.subarray(0, whole.length >> 1)); // the index (moov) is at the end: lost
   const zero = path.join(dir, 'zero.avi');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '0', '-c:v', 'mpeg4', zero]);
   const huge = path.join(dir, 'huge.nut');

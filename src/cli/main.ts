@@ -15,6 +15,7 @@ import { checkOutputPath } from './output.js';
 import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
 import { addAudioCommand } from './audio.js';
+import { addVideoCommand } from './video.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -139,6 +140,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addFastCommand(program, signal);
   addGridCommand(program, signal);
   addAudioCommand(program, signal);
+  addVideoCommand(program, signal);
   addServeCommand(program, signal);
   addWorkerCommand(program, signal);
   return program;
@@ -150,7 +152,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const onSigint = () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nstyleloom: stopping after this iteration (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`\nstyleloom: stopping after this ${argv[2] === 'video' ? 'frame' : 'iteration'} (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);

@@ -30,11 +30,20 @@ let loading: Promise<Cv> | undefined;
 export function loadOpenCv(): Promise<Cv> {
   loading ??= new Promise<Cv>((resolve, reject) => {
     let cv: Cv & { then?: unknown };
+    // the Emscripten build installs process-wide handlers (an uncaught exception is rethrown with its 7 MB
+    // source printed, an unhandled rejection aborts): keep the process's own behaviour by removing them
+    const events = ['uncaughtException', 'unhandledRejection'];
+    const proc = process as unknown as { listeners(ev: string): unknown[]; off(ev: string, l: unknown): void };
+    const before = events.map((ev) => new Set(proc.listeners(ev)));
     try {
       cv = createRequire(import.meta.url)('@techstark/opencv-js') as Cv;
     } catch (e) {
       reject(new StyleloomError('E_INTERNAL', `optical flow needs @techstark/opencv-js, which did not load (${(e as Error).message}); reinstall styleloom (npm ci)`));
       return;
+    } finally {
+      events.forEach((ev, k) => {
+        for (const l of proc.listeners(ev)) if (!before[k].has(l)) proc.off(ev, l);
+      });
     }
     // the Emscripten module is a thenable that resolves to itself: never await it, wait for the runtime instead
     const ready = () => {
