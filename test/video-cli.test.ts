@@ -29,6 +29,16 @@ test('styleloom video --json (gatys) and --mode fast: the final line, and the vi
   const clip = await openClip({ file: out, what: 'out', start: 0, maxDuration: 60 });
   assert.deepEqual([clip.frames, clip.plan.width, clip.plan.height], [4, 32, 22]);
   assert.deepEqual(fs.readdirSync(dir), ['out.mp4']);
+  const info = await runCli(['info', out, '--json']);
+  assert.equal(info.code, 0, showRun(info));
+  const meta = JSON.parse(info.stdout);
+  assert.match(meta.Software, /^styleloom /);
+  assert.equal(JSON.parse(meta['styleloom:parameters']).frames, 4, 'styleloom info reads the record back from the MP4');
+  const bare = path.join(dir, 'bare.webm');
+  const b = await runCli(['video', '--content', CLIP, '--style', STARRY, ...TINY, '--size', '16', '--iters', '1', '--frame-iters', '1', '--duration', '0.2', '--out', bare, '--no-metadata']);
+  assert.equal(b.code, 0, showRun(b));
+  assert.match((await runCli(['info', bare])).stdout, /no styleloom metadata/);
+  fs.rmSync(bare);
 
   const fast = path.join(dir, 'fast.gif');
   const f = await runCli(['video', '--mode', 'fast', '--model', path.join(ASSETS, 'fast-style', 'wave'), '--content', CLIP, '--out', fast, '--json', '--threads', '1']);
