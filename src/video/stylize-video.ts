@@ -21,7 +21,7 @@ import { openClip, type Clip } from './clip.js';
 import { readFrames } from './decode.js';
 import { openVideoWriter, videoFormatFor } from './encode.js';
 import { blendWithPrevious, createGatysEngine, fastBatch, type GatysEngine, type Previous } from './engines.js';
-import { flowFrame, flowPair, type FlowFrame } from './flow.js';
+import { flowFrame, flowPair, loadOpenCv, type FlowFrame } from './flow.js';
 import { openFramesDir, type RunKey } from './frames-dir.js';
 import { videoProvenance } from './provenance.js';
 import { consistencyMask } from './warp.js';
@@ -142,8 +142,9 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
   const clip = await openClip({ file: o.content, what, size: o.size, start: o.start, duration: o.duration, fps: o.fps, maxDuration: o.maxDuration, signal });
   checkAborted(signal);
   const key = await runKey(o, clip);
-  const maker = o.mode === 'fast' ? await fastMaker(o) : await gatysMaker(o, clip, hooks);
   const temporal = o.temporal && (o.mode === 'fast' ? o.blendWeight > 0 : true);
+  if (temporal) await loadOpenCv(); // once (about 0.2 s), before the frames are timed
+  const maker = o.mode === 'fast' ? await fastMaker(o) : await gatysMaker(o, clip, hooks);
   const { width, height, fps } = clip.plan;
   let dir;
   try {
