@@ -57,6 +57,32 @@ test('decode: every frame at the working size, colours in order; --start, --dura
   assert.equal(slow.frames, 5);
 });
 
+test('a rotated phone clip (rotate 90 in its metadata): probed and decoded upright, with its sides swapped', async () => {
+  const src = writeClip(path.join(dir, 'landscape.mp4'), await panFrames(3, 48, 32, 1, 0));
+  const rotated = path.join(dir, 'rotated.mp4');
+  ffmpeg(['-i', src, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+  const info = await probeVideo(rotated, 'rotated');
+  assert.deepEqual([info.width, info.height], [32, 48]);
+  const clip = await openClip({ ...base, file: rotated, size: 24 });
+  assert.deepEqual([clip.plan.width, clip.plan.height], [16, 24]);
+  const frames = await all(readFrames(clip.plan, 'rotated'));
+  assert.equal(frames.length, 3);
+  // upright, not squeezed: the decoded frame is the source frame turned a quarter (compare at full size)
+  const full = await all(readFrames((await openClip({ ...base, file: rotated })).plan, 'rotated'));
+  const plain = await all(readFrames((await openClip({ ...base, file: src })).plan, 'landscape'));
+  const turned = (f: RgbImage, cw: boolean) => {
+    const out = new Uint8Array(f.data.length);
+    for (let y = 0; y < f.height; y++)
+      for (let x = 0; x < f.width; x++) {
+        const [nx, ny] = cw ? [f.height - 1 - y, x] : [y, f.width - 1 - x];
+        out.set(f.data.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3), (ny * f.height + nx) * 3);
+      }
+    return { data: out, width: f.height, height: f.width };
+  };
+  const best = Math.min(meanAbsDiff(full[0], turned(plain[0], true)), meanAbsDiff(full[0], turned(plain[0], false)));
+  assert.ok(best < 3, `a quarter turn of the source frame: ${best}`);
+});
+
 test('working size: long side --size, even sides', () => {
   assert.deepEqual(workingSize(451, 300, 64), { width: 64, height: 42 });
   assert.deepEqual(workingSize(300, 451, 33), { width: 22, height: 34 });

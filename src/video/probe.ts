@@ -62,16 +62,24 @@ const seconds = (h: string, m: string, s: string) => Number(h) * 3600 + Number(m
 export function parseDescription(text: string): { container?: string; duration: number | null; video?: { codec: string; width: number; height: number; fps?: number }; hasAudio: boolean } {
   const container = /^Input #0, ([^\n]*?), from /m.exec(text)?.[1];
   const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(text);
-  const vline = /Stream #0:\d+[^\n]*?: Video: ([^\n]*)/.exec(text)?.[1];
+  const vm = /Stream #0:\d+[^\n]*?: Video: ([^\n]*)/.exec(text);
+  const vline = vm?.[1];
   let video;
-  if (vline) {
+  if (vm && vline) {
     const size = /(?:^|[ ,])(\d{1,6})x(\d{1,6})(?=[ ,\]]|$)/.exec(vline);
     const fps = /([\d.]+)(k?) fps/.exec(vline) ?? /([\d.]+)(k?) tbr/.exec(vline);
+    // the stream's own lines (metadata, side data) up to the next stream: a rotation there is applied by
+    // ffmpeg when it decodes (autorotate), so a quarter turn swaps the frames' sides
+    const rest = text.slice(vm.index + vm[0].length);
+    const own = rest.slice(0, rest.search(/\n\s*Stream #|$/) + 1 || undefined);
+    const turn = /rotate\s*:\s*(-?\d+)/.exec(own)?.[1] ?? /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(own)?.[1];
+    const quarter = turn !== undefined && Math.round(Math.abs(Number(turn)) / 90) % 2 === 1;
     if (size) {
+      const [w, h] = [Number(size[1]), Number(size[2])];
       video = {
         codec: vline.split(/[ ,]/)[0],
-        width: Number(size[1]),
-        height: Number(size[2]),
+        width: quarter ? h : w,
+        height: quarter ? w : h,
         fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : undefined,
       };
     }
