@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flowFrame, flowPair, loadOpenCv, type Flow } from '../src/video/flow.js';
-import { consistencyMask, warpPlanar, warpRgb } from '../src/video/warp.js';
+import { consistencyMask, rgbToPlanes, warpPlanar, warpRgb } from '../src/video/warp.js';
+import { combineReferences } from '../src/video/references.js';
 import { panFrames } from './helpers/clips.js';
 
 const W = 64;
@@ -115,4 +116,20 @@ test('consistency mask at a disocclusion: a square moving right over a still bac
   assert.ok(c.disoccluded >= 4 * 16, `disoccluded ${c.disoccluded}`);
   assert.ok(c.motionBoundary > 0, 'motion boundaries found');
   assert.equal(c.outside, 0);
+});
+
+test('long-term references: each pixel follows the nearest earlier result where it is reliable (c_long = max(c_j − Σ_{k<j} c_k, 0))', () => {
+  const img = (v: number) => ({ data: new Uint8Array(4 * 3).fill(v), width: 4, height: 1 });
+  const still = constant(0, 0, 4, 1);
+  const refs = [
+    { distance: 1, out: img(10), back: still, mask: Float32Array.from([1, 0, 1, 0]) },
+    { distance: 2, out: img(20), back: still, mask: Float32Array.from([1, 1, 0, 0]) },
+    { distance: 4, out: img(40), back: still, mask: Float32Array.from([0, 1, 1, 1]) },
+  ];
+  const { target, mask } = combineReferences(refs, rgbToPlanes);
+  assert.deepEqual([...mask], [1, 1, 1, 1]);
+  assert.deepEqual([...target.subarray(0, 4)], [10, 20, 10, 40], 'pixel 1 from 2 back (occluded 1 back), pixel 3 from 4 back');
+  const one = combineReferences([refs[0]], rgbToPlanes);
+  assert.deepEqual([...one.mask], [1, 0, 1, 0]);
+  assert.deepEqual([...one.target.subarray(0, 4)], [10, 0, 10, 0], 'with the previous frame alone: its warp where reliable, weight 0 elsewhere');
 });

@@ -155,6 +155,28 @@ test('resume after an interruption gives the same frames; the cancelled run writ
   assert.equal(fs.existsSync(`${out}.frames`), false);
 });
 
+test('long-term consistency (--long-term 1,2): the first two frames as with the previous frame only, later ones tied further back, resumable', async () => {
+  const short = collect();
+  const r1 = await stylizeVideo(gatys('short.mp4'), short.hooks);
+  const long = collect();
+  const r2 = await stylizeVideo(gatys('long.mp4', { longTerm: [1, 2] }), long.hooks);
+  assert.equal(r2.frames, 4);
+  for (const k of [0, 1]) assert.deepEqual(long.frames[k].data, short.frames[k].data, `frame ${k}: no frame 2 back yet`);
+  assert.ok(meanAbsDiff(long.frames[3], short.frames[3]) > 0, 'frame 3 is tied to frame 1 too');
+  assert.ok(r2.reliable >= r1.reliable - 1e-9, `a pixel is kept where any reference is reliable: ${r2.reliable} vs ${r1.reliable}`);
+  assert.equal((await decoded(r2.out)).length, 4);
+  // interrupted after frame 3, resumed: frame 4 needs frames 2 and 3 from the folder
+  const ac = new AbortController();
+  const first: RgbImage[] = [];
+  await assert.rejects(
+    stylizeVideo(gatys('long-resumed.mp4', { longTerm: [1, 2] }), { signal: ac.signal, onFrame: (f, i) => { first.push(f); if (i === 2) ac.abort(); } }),
+    /cancelled/,
+  );
+  const rest = collect();
+  await stylizeVideo(gatys('long-resumed.mp4', { longTerm: [1, 2], resumeFrames: true }), rest.hooks);
+  assert.deepEqual([...first, ...rest.frames].map((f) => f.data), long.frames.map((f) => f.data));
+});
+
 test('bad options: one line each, before any work, nothing written', async () => {
   const cases: [Partial<VideoOptions>, RegExp][] = [
     [{ styles: [] }, /^styles is missing: give at least one style image/],

@@ -155,6 +155,10 @@ export const OPTION_ROWS = [
     key: 'blendWeight', kind: 'number', jobs: ['video'], arg: 'w', min: 0, max: 1, default: 0.5,
     doc: "with {mode} fast: weight of the previous output warped along the flow, on the consistency mask's reliable pixels (0 = the network's output alone)", example: 0.3,
   },
+  {
+    key: 'longTerm', kind: 'ints', jobs: ['video'], arg: 'list', min: 1, max: 30, default: [1],
+    doc: 'earlier frames each frame is tied to, e.g. 1,2,4 (long-term consistency, Ruder et al.: each pixel follows the nearest of them where it is visible; one more flow pair per entry)', example: [1, 2],
+  },
   { key: 'start', kind: 'number', jobs: ['video'], arg: 'seconds', min: 0, default: 0, doc: 'where in the clip to begin, seconds', example: 0.5 },
   { key: 'duration', kind: 'number', jobs: ['video'], arg: 'seconds', min: 0, exclusiveMin: true, doc: 'how many seconds to stylise from {start} (default: to the end)', example: 2 },
   { key: 'fps', kind: 'number', jobs: ['video'], arg: 'rate', min: 0, exclusiveMin: true, max: 240, doc: "resample to this frame rate (default: the clip's own, constant)", example: 12 },

@@ -12,17 +12,11 @@ import type { SessionOptions } from '../runtime/session.js';
 import { fastStylizeBatch, type LoadedFastModel } from '../fast/stylize-fast.js';
 import { lbfgsHistoryFor } from '../transfer/stylize.js';
 import { createFrameEvaluator, type FrameLoss, type TensorImage } from './frame-loss.js';
-import type { Flow } from './flow.js';
-import { planesToRgb, rgbToPlanes, warpPlanar } from './warp.js';
+import { combineReferences, type Reference } from './references.js';
+import { planesToRgb, rgbToPlanes } from './warp.js';
 
-/** The previous result and how it maps onto the current frame. */
-export interface Previous {
-  out: RgbImage;
-  /** Flow from the current frame to the previous one. */
-  back: Flow;
-  /** Consistency mask (1 = reliable). */
-  mask: Float32Array;
-}
+/** The earlier results a frame is tied to (nearest first; see references.ts). */
+export type Previous = Reference[];
 
 export interface GatysEngineOptions {
   spec: LossSpec;
@@ -59,16 +53,16 @@ export async function createGatysEngine(o: GatysEngineOptions): Promise<GatysEng
       const c = toCaffe(content);
       let x: Float32Array;
       let temporal: { target: Float32Array; mask: Float32Array } | null = null;
-      if (prev) {
-        const warped = warpPlanar(toCaffe(prev.out), 3, prev.back);
+      if (prev?.length) {
+        const { target, mask } = combineReferences(prev, toCaffe);
         x = new Float32Array(c.length);
         for (let k = 0; k < c.length; k++) {
-          const m = prev.mask[k % hw];
-          x[k] = m * warped[k] + (1 - m) * c[k];
+          const m = mask[k % hw];
+          x[k] = m * target[k] + (1 - m) * c[k];
         }
-        temporal = { target: warped, mask: prev.mask };
+        temporal = { target, mask };
       } else x = c.slice();
-      const iters = prev ? o.frameIters : o.iters;
+      const iters = prev?.length ? o.frameIters : o.iters;
       await ev.setFrame(c, temporal);
       const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) });
       const best = new BestIterate<FrameLoss>((l) => l.total);
@@ -95,14 +89,14 @@ export function fastBatch(model: LoadedFastModel, frames: RgbImage[], o: { threa
   return fastStylizeBatch(frames, model, { threads: o.threads, device: o.device, originalColors: o.originalColors });
 }
 
-/** (1 − w·c) · net + w·c · warp(prev): the network's output blended with the previous output along the flow. */
+/** (1 − w·C) · net + w·C · T: the network's output blended with the earlier outputs warped along the flow (references.ts). */
 export function blendWithPrevious(net: RgbImage, prev: Previous, weight: number): RgbImage {
   const a = rgbToPlanes(net);
-  const b = warpPlanar(rgbToPlanes(prev.out), 3, prev.back);
+  const { target, mask } = combineReferences(prev, rgbToPlanes);
   const hw = net.width * net.height;
   for (let k = 0; k < a.length; k++) {
-    const w = weight * prev.mask[k % hw];
-    a[k] = (1 - w) * a[k] + w * b[k];
+    const w = weight * mask[k % hw];
+    a[k] = (1 - w) * a[k] + w * target[k];
   }
   return planesToRgb(a, net.width, net.height);
 }

@@ -21,6 +21,7 @@ import { openClip, type Clip } from './clip.js';
 import { readFrames } from './decode.js';
 import { openVideoWriter, videoFormatFor } from './encode.js';
 import { blendWithPrevious, createGatysEngine, fastBatch, type GatysEngine, type Previous } from './engines.js';
+import type { Reference } from './references.js';
 import { flowFrame, flowPair, loadOpenCv, type FlowFrame } from './flow.js';
 import { openFramesDir, type RunKey } from './frames-dir.js';
 import { videoProvenance } from './provenance.js';
@@ -121,7 +122,7 @@ async function fastMaker(o: ResolvedVideoOptions): Promise<FrameMaker> {
       const nets = await fastBatch(model, batch, { threads: o.threads, device: o.device, originalColors: o.originalColors });
       for (let k = 0; k < batch.length; k++) {
         const prev = await prevOf(k);
-        await onDone(k, prev && o.blendWeight > 0 ? blendWithPrevious(nets[k], prev, o.blendWeight) : nets[k]);
+        await onDone(k, prev?.length && o.blendWeight > 0 ? blendWithPrevious(nets[k], prev, o.blendWeight) : nets[k]);
       }
     },
     release: () => model.release(),
@@ -161,8 +162,18 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
     metadata: o.metadata === false ? undefined : { comment: JSON.stringify(videoProvenance({ options: o, frames: { frames: clip.frames, fps, width, height }, styleSha256: key.styles as string[] })) },
   });
   const t0 = performance.now();
-  let prevIn: FlowFrame | null = null;
-  let prevOut: RgbImage | null = null;
+  // the last frames' luma (for the flow) and results, by index: as far back as the long-term distances reach
+  const distances = [...new Set(o.longTerm)].sort((a, b) => a - b);
+  const reach = distances[distances.length - 1];
+  const history = new Map<number, { flow: FlowFrame | null; out: RgbImage }>();
+  const remember = (i: number, flow: FlowFrame | null, out: RgbImage) => {
+    history.set(i, { flow, out });
+    for (const [j, h] of history) {
+      if (j > i - reach) continue;
+      h.flow?.delete();
+      history.delete(j);
+    }
+  };
   let index = 0;
   const frames = readFrames(clip.plan, what, signal);
   try {
@@ -180,23 +191,29 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
         async (k) => {
           const cur = temporal ? await flowFrame(inputs[k]) : null;
           flowsOf[k] = cur;
-          if (!cur || !prevIn || !prevOut) return null;
+          if (!cur) return null;
           const tf = performance.now();
-          const { back, fwd } = await flowPair(prevIn, cur);
-          const { mask } = consistencyMask(back, fwd);
+          const refs: Reference[] = [];
+          for (const j of distances) {
+            const h = history.get(first + k - j);
+            if (!h?.flow) continue;
+            const { back, fwd } = await flowPair(h.flow, cur);
+            refs.push({ distance: j, out: h.out, back, mask: consistencyMask(back, fwd).mask });
+          }
+          if (!refs.length) return null;
           stats.flowMs += performance.now() - tf;
           stats.flows++;
-          stats.reliable += mask.reduce((a, b) => a + b, 0) / mask.length;
-          return { out: prevOut, back, mask };
+          let kept = 0;
+          for (let p = 0; p < refs[0].mask.length; p++) kept += refs.some((r) => r.mask[p] > 0) ? 1 : 0;
+          stats.reliable += kept / refs[0].mask.length;
+          return refs;
         },
         async (k, out) => {
           const i = first + k;
           await dir.write(i, out);
           await hooks.onFrame?.(out, i);
           await writer.write(out);
-          prevIn?.delete();
-          prevIn = flowsOf[k];
-          prevOut = out;
+          remember(i, flowsOf[k], out);
           index = i + 1;
           const now = performance.now();
           const ms = now - lastEnd;
@@ -210,12 +227,10 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
     };
     for await (const frame of frames) {
       if (index < dir.done) {
-        // a frame of the interrupted run: taken as it was, and it is the next frame's previous result
+        // a frame of the interrupted run: taken as it was, and a reference of the frames after it
         const out = await dir.read(index);
         await writer.write(out);
-        prevIn?.delete();
-        prevIn = temporal && index === dir.done - 1 ? await flowFrame(frame) : null;
-        prevOut = out;
+        remember(index, temporal && index >= dir.done - reach ? await flowFrame(frame) : null, out);
         index++;
         hooks.onProgress?.({ phase: 'frame', frame: index, frames: clip.frames, ms: 0, elapsedMs: performance.now() - t0, resumed: true });
         continue;
@@ -232,7 +247,7 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
     await frames.return(undefined);
     throw e;
   } finally {
-    (prevIn as FlowFrame | null)?.delete();
+    for (const h of history.values()) h.flow?.delete();
     await maker.release();
   }
   await dir.remove();
