@@ -25,15 +25,17 @@ function reporter(tty: boolean, printEvery: number) {
   const rate = () => (frameTimes.length ? frameTimes.reduce((a, b) => a + b, 0) / frameTimes.length / 1000 : 0);
   if (tty) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'styleloom video {bar} frame {value}/{total} | {spf} s/frame | {info} | ETA {eta}', hideCursor: true, clearOnComplete: false },
+      { stream: process.stderr, format: 'styleloom video {bar} frame {value}/{total} | {spf} s/frame | {info} | ETA {left}', hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
+    let left = '…'; // the bar's own {eta} token is cli-progress's; ours comes with each finished frame
     return {
       update(e: VideoProgressEvent) {
         if (e.phase === 'frame' && !e.resumed) frameTimes.push(e.ms);
+        if (e.etaMs !== undefined) left = clock(e.etaMs);
         const info = e.phase === 'iter' ? `iter ${e.iter}/${e.iters}` : e.resumed ? 'from the frames folder' : 'done';
-        const payload = { spf: rate().toFixed(2), info, eta: e.etaMs !== undefined ? clock(e.etaMs) : '…' };
+        const payload = { spf: rate().toFixed(2), info, left };
         if (!started) {
           bar.start(e.frames, 0, payload);
           started = true;
