@@ -5,6 +5,7 @@
 //   node bench/audio.mjs --content SPEECH[,MORE] --style MUSIC [--style-start S --style-seconds S] [--sr 22050 --filters 4096 --iters 300 ...] [--runs 1] [--markdown]
 //   node bench/audio.mjs --quick      # a smoke test at a tiny size (synthetic sounds, seconds)
 //   ... --ours "--front-end mel"      # extra flags for styleloom only (its own options against the peer's mode)
+//   ... --drift                       # the peer at 1 and --threads threads and styleloom: where their loss histories part
 //
 // Needs /usr/bin/python3 with torch, numpy, soundfile and scipy (scripts/install-audio-peer.sh).
 import fs from 'node:fs';
@@ -24,7 +25,7 @@ function parseArgs(argv) {
   const a = { sr: 22050, 'n-fft': 2048, hop: 512, filters: 4096, width: 11, iters: 300, 'gl-iters': 500, 'content-weight': 0.01, 'style-weight': 1, init: 'content', seed: 0, threads: 2, runs: 1 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
-    if (['quick', 'markdown'].includes(k)) a[k] = true;
+    if (['quick', 'markdown', 'drift'].includes(k)) a[k] = true;
     else a[k] = argv[++i];
   }
   if (a.quick) Object.assign(a, { sr: 8000, 'n-fft': 256, hop: 64, filters: 32, width: 5, iters: 10, 'gl-iters': 10, threads: 1 });
@@ -100,11 +101,44 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** The first iteration at which two loss histories differ by more than `rel` (relative), or null. */
+const parts = (x, y, rel) => {
+  const k = x.findIndex((v, i) => i < y.length && Math.abs(v - y[i]) > rel * Math.abs(y[i]));
+  return k < 0 ? null : k + 1;
+};
+
+/**
+ * --drift: is "the final loss within 5% of the peer's" a property of the implementations, or of L-BFGS
+ * without a line search on float32 sums? The peer against itself at two thread counts (another order of
+ * its float32 sums, nothing else), and styleloom against both: final losses and where the histories part.
+ */
+async function drift(a, files, dir) {
+  const peer = async (threads) => {
+    const r = await runChild(PY, [PEER, '--content', files.content, '--style', files.style, ...flags({ ...a, threads }), '--out', path.join(dir, `peer-t${threads}.wav`), '--json'], { timeoutMs: 4 * 3600e3 });
+    const j = lastJson(r.stdout);
+    if (r.code !== 0 || !j) throw new Error(`peer failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return { final: j.loss_history.at(-1), reported: j.loss.total, history: j.loss_history };
+  };
+  const { stylizeAudio } = await import(path.join(ROOT, 'dist', 'src', 'audio', 'stylize-audio.js'));
+  const o = { content: files.content, styles: [files.style], sr: Number(a.sr), nFft: Number(a['n-fft']), hop: Number(a.hop), filters: Number(a.filters), width: [Number(a.width)], iters: Number(a.iters), contentWeight: Number(a['content-weight']), styleWeight: Number(a['style-weight']), init: a.init, seed: Number(a.seed), glIters: 1, threads: Number(a.threads) };
+  const ours = await stylizeAudio(o);
+  const runs = { [`peer, ${a.threads} threads`]: await peer(Number(a.threads)), ...(Number(a.threads) === 1 ? {} : { 'peer, 1 thread': await peer(1) }), [`styleloom, ${a.threads} threads`]: { final: ours.lossHistory.at(-1), reported: ours.loss.total, history: ours.lossHistory } };
+  const names = Object.keys(runs);
+  const ref = runs[names[0]];
+  const rows = names.map((n) => ({ run: n, final: runs[n].final, ratio: runs[n].final / ref.final, reported: runs[n].reported, reportedRatio: runs[n].reported / ref.reported, parts1: parts(runs[n].history, ref.history, 0.01), parts5: parts(runs[n].history, ref.history, 0.05) }));
+  console.log(JSON.stringify({ settings: Object.fromEntries(SHARED_FLAGS.map((k) => [k, a[k]])), rows }));
+  if (a.markdown) {
+    console.log(`\n| run | loss at the last iteration | / the first row's | final loss reported | / the first row's | first iteration 1% apart | 5% apart |\n|---|---|---|---|---|---|---|`);
+    for (const r of rows) console.log(`| ${r.run} | ${r.final.toExponential(4)} | ${r.ratio.toFixed(3)} | ${r.reported.toExponential(4)} | ${r.reportedRatio.toFixed(3)} | ${r.parts1 ?? '—'} | ${r.parts5 ?? '—'} |`);
+  }
+}
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(PY)) throw new Error(`${PY} is missing: run scripts/install-audio-peer.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'styleloom-bench-audio-'));
   const files = await prepareInputs(a, dir);
+  if (a.drift) return drift(a, files, dir);
   const rows = [];
   for (let k = 0; k < Number(a.runs); k++) {
     for (const kind of ['peer', 'styleloom']) {

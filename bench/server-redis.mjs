@@ -6,9 +6,11 @@
 // was accepted once, ends done, has exactly one "done" event in its log (no duplicate run) and a PNG
 // result; it reports the wall time, p50/p95 time in queue (createdAt -> startedAt) and submit -> done,
 // and the peak RSS of the API node, of each worker and of redis-server (sampled from /proc every 100 ms).
+// The client behaves like a batch script should: at most --uploads POSTs in flight (the server's
+// default --max-uploads is 8), and a 503 or 429 is retried after its Retry-After (counted, reported).
 //
 // Usage: npm run build && node bench/server-redis.mjs [--jobs 200] [--workers 2] [--threads 1]
-//          [--timeout 900] [--only redis|local] [--markdown]
+//          [--uploads 8] [--timeout 900] [--only redis|local] [--markdown]
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -25,6 +27,7 @@ const { values: a } = parseArgs({
     jobs: { type: 'string', default: '200' },
     workers: { type: 'string', default: '2' },
     threads: { type: 'string', default: '1' },
+    uploads: { type: 'string', default: '8' },
     timeout: { type: 'string', default: '900' },
     only: { type: 'string' },
     markdown: { type: 'boolean', default: false },
@@ -139,14 +142,27 @@ const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 async function drive(base) {
   const submitted = new Map();
   const t0 = Date.now();
-  await Promise.all(
-    Array.from({ length: N }, async (_, k) => {
-      const tk = Date.now();
+  let next = 0;
+  let retries = 0;
+  const submitOne = async (k) => {
+    const tk = Date.now();
+    for (;;) {
       const r = await fetch(`${base}/api/jobs`, { method: 'POST', body: form(), signal: AbortSignal.timeout(Math.max(1000, left())) });
       const body = await r.json();
+      if ((r.status === 503 || r.status === 429) && left() > 0) {
+        retries++;
+        await sleep(1000 * (Number(r.headers.get('retry-after')) || 1));
+        continue;
+      }
       if (r.status !== 201) fail(`POST ${k}: ${r.status} ${JSON.stringify(body)}`);
       if (submitted.has(body.id)) fail(`duplicate id ${body.id}`);
       submitted.set(body.id, tk);
+      return;
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(N, Number(a.uploads)) }, async () => {
+      while (next < N) await submitOne(next++);
     }),
   );
   let jobs;
@@ -174,7 +190,7 @@ async function drive(base) {
   if (duplicated) fail(`${duplicated} jobs have more than one done event`);
   const inQueue = jobs.map((j) => Date.parse(j.startedAt) - Date.parse(j.createdAt)).sort((p, q) => p - q);
   const total = jobs.map((j) => Date.parse(j.finishedAt) - submitted.get(j.id)).sort((p, q) => p - q);
-  return { wallS: Number((wall / 1000).toFixed(2)), jobsPerS: Number((N / (wall / 1000)).toFixed(2)), inQueueMs: { p50: pct(inQueue, 0.5), p95: pct(inQueue, 0.95) }, submitToDoneMs: { p50: pct(total, 0.5), p95: pct(total, 0.95) }, lost: 0, duplicated: 0 };
+  return { wallS: Number((wall / 1000).toFixed(2)), jobsPerS: Number((N / (wall / 1000)).toFixed(2)), inQueueMs: { p50: pct(inQueue, 0.5), p95: pct(inQueue, 0.95) }, submitToDoneMs: { p50: pct(total, 0.5), p95: pct(total, 0.95) }, retries, lost: 0, duplicated: 0 };
 }
 
 const mb = (kb) => Number((kb / 1024).toFixed(1));
@@ -209,8 +225,8 @@ async function main() {
   if (a.only !== 'redis') out.local = await runLocal();
   console.log(JSON.stringify(out));
   if (a.markdown) {
-    const row = (name, r, mem) => `| ${name} | ${N} / 0 / 0 | ${r.wallS} s (${r.jobsPerS} jobs/s) | ${r.inQueueMs.p50} / ${r.inQueueMs.p95} ms | ${r.submitToDoneMs.p50} / ${r.submitToDoneMs.p95} ms | ${mem} |`;
-    console.log('\n| queue | done / lost / duplicated | wall | in queue p50 / p95 | submit -> done p50 / p95 | peak RSS |\n|---|---:|---:|---:|---:|---|');
+    const row = (name, r, mem) => `| ${name} | ${N} / 0 / 0 | ${r.retries} | ${r.wallS} s (${r.jobsPerS} jobs/s) | ${r.inQueueMs.p50} / ${r.inQueueMs.p95} ms | ${r.submitToDoneMs.p50} / ${r.submitToDoneMs.p95} ms | ${mem} |`;
+    console.log('\n| queue | done / lost / duplicated | retried (503/429) | wall | in queue p50 / p95 | submit -> done p50 / p95 | peak RSS |\n|---|---:|---:|---:|---:|---:|---|');
     if (out.redis) console.log(row(`Redis, API node + ${W} workers`, out.redis, `API ${out.redis.rssMb.api} MB, workers ${out.redis.rssMb.workers.join(' / ')} MB, redis-server ${out.redis.rssMb.redis} MB`));
     if (out.local) console.log(row(`embedded, --concurrency ${W}`, out.local, `server ${out.local.rssMb.api} MB`));
   }

@@ -8,7 +8,7 @@ export type { RgbImage } from './image/types.js';
 export { StyleloomError, type ErrorCode } from './errors.js';
 export { readImage, writeImage, encodeImage } from './image/io.js';
 export { downloadWeights } from './model/download.js';
-export { loadVggWeights } from './model/vgg19.js';
+export { loadVggWeights } from './model/vgg19-file.js';
 export { fastStylize, fastStylizeBatch, loadFastModel, type FastStylizeOptions, type LoadedFastModel } from './fast/stylize-fast.js';
 export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/checkpoint.js';
 export { stylizeAudio, resolveAudioOptions } from './audio/stylize-audio.js';

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadVggWeights } from '../src/model/vgg19.js';
+import { loadVggWeights } from '../src/model/vgg19-file.js';
 import { buildLossGraph } from '../src/loss/gatys.js';
 import type { MaskPlane } from '../src/loss/regions.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
-import { createRunner } from '../src/runtime/session.js';
+import { createRunner, nodeRuntime } from '../src/runtime/session.js';
 import { computeTargets } from '../src/transfer/targets.js';
 import { TiledEvaluator } from '../src/transfer/tiled.js';
 import { stylize } from '../src/transfer/stylize.js';
@@ -37,7 +37,7 @@ test('tiled loss and gradient with two regions and a style region equal the unti
   const guide = { styleRegions: [ramp(50, 46, 0.2, 1), null], groups: [[0], [1]] };
   const spec = { weights, contentLayers, styleLayers, contentWeight: 1, styleWeight: 100, tvWeight: 0.5, pool: 'max' as const, regions };
   const session = { threads: 1 };
-  const targets = await computeTargets(weights, content, styles, blend, contentLayers, styleLayers, 'max', session, guide);
+  const targets = await computeTargets(weights, content, styles, blend, contentLayers, styleLayers, 'max', { ...session, runtime: nodeRuntime }, guide);
   const lg = buildLossGraph(spec, h, w);
   const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = { image: { data: x, dims: [1, 3, h, w] } };
   for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };

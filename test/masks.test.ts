@@ -9,7 +9,8 @@ import { stylize, type RgbImage, type StylizeOptions } from '../src/index.js';
 import { readImage, resizeTo } from '../src/image/io.js';
 import { toCaffe } from '../src/image/caffe.js';
 import { decodeMask, resizeMask } from '../src/image/mask.js';
-import { loadVggWeights } from '../src/model/vgg19.js';
+import { loadVggWeights } from '../src/model/vgg19-file.js';
+import { nodeRuntime } from '../src/runtime/session.js';
 import { computeTargets } from '../src/transfer/targets.js';
 import { featherSigma } from '../src/transfer/masks.js';
 import { ASSETS, VGG_PARTIAL } from './helpers/fixtures.js';
@@ -104,7 +105,7 @@ test('two styles on two halves: each half\'s guided Gram is nearer its own style
   const session = { threads: 1 };
   const tensor = (img: RgbImage) => ({ data: toCaffe(img), width: img.width, height: img.height });
   const gramsOf = async (img: RgbImage, region?: Awaited<ReturnType<typeof maskAt>>) =>
-    (await computeTargets(weights, tensor(img), [tensor(img)], [1], [], STYLE_LAYERS, 'max', session, { styleRegions: [region ?? null] })).style;
+    (await computeTargets(weights, tensor(img), [tensor(img)], [1], [], STYLE_LAYERS, 'max', { ...session, runtime: nodeRuntime }, { styleRegions: [region ?? null] })).style;
   const { resizeLongSide } = await import('../src/image/io.js');
   const style = async (f: string) => gramsOf(await resizeLongSide(await readImage(f), 48));
   const [gStarry, gWave] = [await style(STARRY), await style(WAVE)];

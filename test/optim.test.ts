@@ -14,6 +14,8 @@ interface Fixture {
   adam: { lr: number; betas: [number, number]; eps: number; xs: number[][]; losses: number[] };
   rosenbrock: { x0: number[]; historySize: number; xs: number[][]; losses: number[] };
   scripted: { historySize: number; x0: number[]; grads: number[][]; xs: number[][]; pairs: number[] };
+  /** Every point torch's strong-Wolfe L-BFGS evaluated, in order, from the problem's start. */
+  wolfe: Record<'quartic' | 'rosenbrock', { historySize: number; xs: number[][]; losses: number[] }>;
 }
 
 const fixture = JSON.parse(
@@ -334,6 +336,62 @@ test('L-BFGS getState/setState continues identically and independently', () => {
   assert.throws(() => new Lbfgs({ historySize: 2 }).setState(sa), isUsageError);
   assert.throws(() => b.setState({ ...sa, prevGrad: new Float32Array(1) }), isUsageError);
   assert.throws(() => b.setState({ kind: 'adam' }), isUsageError);
+});
+
+// ---------------------------------------------------------------- L-BFGS with the strong-Wolfe line search
+
+/** The points a run evaluates: the start, then x after each step (the next point to evaluate). */
+function evaluated(r: { xs: Float32Array[] }, x0: ArrayLike<number>): Float32Array[] {
+  return [Float32Array.from(x0), ...r.xs];
+}
+
+test(`L-BFGS with strong-Wolfe line search evaluates torch's points on the quartic, trial points included (torch ${fixture.torch})`, () => {
+  const { historySize, xs, losses } = fixture.wolfe.quartic;
+  const r = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), quartic(), fixture.quartic.x0, xs.length - 1);
+  assertTrajectory('strong-Wolfe quartic', evaluated(r, fixture.quartic.x0), xs);
+  for (let k = 0; k < r.losses.length; k++) assert.ok(Math.abs(r.losses[k] - losses[k]) <= 1e-4 * Math.abs(losses[k]) + 1e-4, `loss ${k}`);
+  // the search did reject points (the loss goes up at evaluation 11) and zoomed back in
+  assert.ok(losses.some((l, k) => k > 0 && l > losses[k - 1]), 'the fixture has rejected trial points');
+});
+
+test("L-BFGS with strong-Wolfe line search on Rosenbrock follows torch's evaluations to the minimum", () => {
+  const { historySize, xs, losses } = fixture.wolfe.rosenbrock;
+  const x0 = fixture.rosenbrock.x0;
+  const r = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
+  // float32 rounding differences grow from 1e-7 (evaluation 1) to 1e-4 (20) and ~5e-3 (30): the first 20
+  // points are compared closely; up to 30 the search must reject the same trial points (loss up) as torch's
+  const ours = evaluated(r, x0);
+  assertTrajectory('strong-Wolfe Rosenbrock', ours.slice(0, 20), xs.slice(0, 20), 2e-4);
+  const ups = (l: number[]) => l.slice(0, 31).flatMap((v, k) => (k > 0 && v > l[k - 1] ? [k] : []));
+  assert.deepEqual(ups(r.losses), ups(losses));
+  assert.ok(ups(losses).length >= 4, `torch rejects trial points at ${ups(losses).join(', ')}`);
+  assert.ok(losses[losses.length - 1] < 1e-9 && r.losses[r.losses.length - 1] < 1e-8, `ends at ${r.losses.at(-1)}`);
+  // without the line search the same budget does not get there
+  const plain = run(new Lbfgs({ historySize }), rosenbrock, x0, xs.length - 1);
+  assert.ok(plain.losses[plain.losses.length - 1] > 1e3 * r.losses[r.losses.length - 1], `no line search: ${plain.losses.at(-1)}`);
+});
+
+test('L-BFGS with strong-Wolfe line search resumes bit-for-bit from a state taken mid-search', () => {
+  const { historySize, xs } = fixture.wolfe.rosenbrock;
+  const x0 = fixture.rosenbrock.x0;
+  const whole = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
+  let checked = 0;
+  for (const cut of [2, 11, 15, 22]) {
+    const a = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
+    const first = run(a, rosenbrock, x0, cut);
+    const st = a.getState();
+    if (st.search) checked++;
+    const b = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
+    b.setState(structuredClone(st));
+    const rest = run(b, rosenbrock, first.x, xs.length - 1 - cut);
+    assert.deepEqual([...first.xs, ...rest.xs].map((v) => Array.from(v)), whole.xs.map((v) => Array.from(v)), `cut after ${cut}`);
+  }
+  assert.ok(checked >= 2, `at least two cuts fall inside a line search (${checked})`);
+  // a mid-search state does not go into an optimiser without a line search
+  const a = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
+  run(a, rosenbrock, x0, 2);
+  assert.throws(() => new Lbfgs({ historySize }).setState(a.getState()), isUsageError);
+  assert.throws(() => new Lbfgs({ lineSearch: 'backtracking' as never }), isUsageError);
 });
 
 test('L-BFGS validates its options and inputs', () => {

@@ -110,7 +110,7 @@ describe('the OpenAPI schema and POST /api/jobs', () => {
 
   test('the five fields the API lacked reach the library options of the job, and are range-checked', async () => {
     const { stylizeOptionsFor, parseGatysParams } = await import('../src/server/params.js');
-    const ctx = { limits: { maxSize: 1024, maxIters: 2000 }, vgg: { path: VGG_PARTIAL, layers: ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4'] }, fastModels: [] };
+    const ctx = { limits: { maxSize: 1024, maxIters: 2000, maxAudioSeconds: 60 }, vgg: { path: VGG_PARTIAL, layers: ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4'] }, fastModels: [] };
     const p = parseGatysParams({ ema: '0.9', min_size: '32', noise_ratio: '0.25', scales: '2', scale_iters: '3,2', style_layer_weights: '1,2,3', size: '64' }, 1, ctx);
     const o = stylizeOptionsFor(p, 'c.png', ['s.png']);
     assert.equal(o.ema, 0.9);

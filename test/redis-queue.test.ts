@@ -20,7 +20,7 @@ function stepper(steps: number, ms: number): JobRunner {
       if (ctx.signal.aborted) throw new Error('aborted');
       ctx.progress({ iter: k, iters: steps, loss: { content: 1, style: 1, tv: 0, total: k } });
     }
-    return { png: await tinyPng(6, 4, 3), width: 6, height: 4, loss: null, lossHistory: [] };
+    return { result: await tinyPng(6, 4, 3), width: 6, height: 4, loss: null, lossHistory: [] };
   };
 }
 
@@ -133,7 +133,7 @@ test('retries: an internal error runs the job again (attempt 2, done); a bad-inp
     runs.set(ctx.job.id, n);
     if (ctx.job.mode === 'gatys' && ctx.job.params.iters === 7) throw new StyleloomError('E_INPUT', 'content: the image is corrupt');
     if (n === 1) throw new Error('the first run breaks');
-    return { png: await tinyPng(4, 4, 1), width: 4, height: 4 };
+    return { result: await tinyPng(4, 4, 1), width: 4, height: 4 };
   };
   const api = await node({ workers: 1, runner: flaky });
   try {

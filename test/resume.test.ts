@@ -81,6 +81,21 @@ describe('resume', { concurrency: 1 }, () => {
     assertSameRun(full, await stylize(resumeOptions(s)));
   });
 
+  test('L-BFGS with the strong-Wolfe line search: a state saved inside a line search resumes to the uninterrupted run', async () => {
+    const o = small({ optimizer: 'lbfgs', lineSearch: 'strong-wolfe', iters: 8, saveEvery: 1 });
+    const states: Buffer[] = [];
+    const full = await stylize(o, { onState: (st) => void (st.reason === 'save' && states.push(serializeState(st))) });
+    // the first step is 1/|g|_1 long, so the search extrapolates: the first saves fall inside it
+    const inSearch = states.map((b) => parseState(b, 'ls.state')).filter((st) => st.optimizer.kind === 'lbfgs' && st.optimizer.search);
+    assert.ok(inSearch.length >= 2, `${inSearch.length} saves inside a line search`);
+    const mid = inSearch[inSearch.length - 1];
+    assert.equal(mid.options.lineSearch, 'strong-wolfe');
+    assertSameRun(full, await stylize(resumeOptions(mid)));
+    // and the line search moves this run further than the fixed step in the same evaluations
+    const plain = await stylize(small({ optimizer: 'lbfgs', iters: 8 }));
+    assert.ok(full.loss.total < plain.loss.total, `strong-wolfe ${full.loss.total} vs none ${plain.loss.total}`);
+  });
+
   test('an AbortSignal at iteration 3 hands over a state that resumes to the uninterrupted result', async () => {
     const ac = new AbortController();
     const { run, state } = await runKeepingState(small({ optimizer: 'adam', iters: 6 }), { reason: 'abort' }, { signal: ac.signal, onProgress: (e) => e.iter === 3 && ac.abort() });

@@ -47,7 +47,7 @@ function controlledRunner() {
           done();
           if (ok === true) {
             ctx.progress({ iter: 1, iters: 1, loss: { content: 1, style: 2, tv: 3, total: 6 } });
-            resolve({ png: Buffer.from('result'), width: 1, height: 1, loss: { content: 1, style: 2, tv: 3, total: 6 }, lossHistory: [6] });
+            resolve({ result: Buffer.from('result'), width: 1, height: 1, loss: { content: 1, style: 2, tv: 3, total: 6 }, lossHistory: [6] });
           } else reject(ok === false ? new Error('boom\nsecond line') : ok);
         },
       });

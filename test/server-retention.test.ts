@@ -12,7 +12,7 @@ import { postJob, sleep, tinyPng, waitFor, type Part } from './helpers/server.js
 
 const quickRunner: JobRunner = async (ctx) => {
   ctx.progress({ iter: 1, iters: 1, loss: null });
-  return { png: await tinyPng(8, 8, 9), width: 8, height: 8, loss: null, lossHistory: [] };
+  return { result: await tinyPng(8, 8, 9), width: 8, height: 8, loss: null, lossHistory: [] };
 };
 
 async function jobParts(): Promise<Part[]> {
@@ -107,7 +107,7 @@ describe('disk quota', () => {
     let release = () => undefined as void;
     const slow: JobRunner = (ctx) =>
       new Promise((resolve, reject) => {
-        release = () => resolve({ png: Buffer.from('x'), width: 1, height: 1 });
+        release = () => resolve({ result: Buffer.from('x'), width: 1, height: 1 });
         ctx.signal.addEventListener('abort', () => reject(new Error('cancelled')));
       });
     const dataDir = tempDir('styleloom-del-');

@@ -16,7 +16,7 @@ const TOKEN = 'test-token-0123456789abcdef';
 /** Finishes at once with a tiny PNG: these tests are about the HTTP layer, not the optimisation. */
 export const quickRunner: JobRunner = async (ctx) => {
   ctx.progress({ iter: 1, iters: 1, loss: null });
-  return { png: await tinyPng(4, 4, 9), width: 4, height: 4, loss: null, lossHistory: [] };
+  return { result: await tinyPng(4, 4, 9), width: 4, height: 4, loss: null, lossHistory: [] };
 };
 
 let srv: StyleloomServer;

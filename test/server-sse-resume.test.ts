@@ -14,7 +14,7 @@ const tenSteps: JobRunner = async (ctx) => {
     await sleep(40);
     ctx.progress({ iter: k, iters: 10, loss: { content: 1, style: 1, tv: 0, total: k } });
   }
-  return { png: await tinyPng(4, 4, 1), width: 4, height: 4, loss: null, lossHistory: [] };
+  return { result: await tinyPng(4, 4, 1), width: 4, height: 4, loss: null, lossHistory: [] };
 };
 
 test('Last-Event-ID: a reconnecting client gets the missed progress, then the rest, each once', async () => {

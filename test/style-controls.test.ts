@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadVggWeights } from '../src/model/vgg19.js';
+import { loadVggWeights } from '../src/model/vgg19-file.js';
 import { buildLossGraph } from '../src/loss/gatys.js';
 import { evaluate } from '../src/graph/reference.js';
 import { stylize } from '../src/transfer/stylize.js';

@@ -2,11 +2,11 @@
 // over all tiles, gradients per halo-extended tile summed), on real VGG weights at odd sizes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadVggWeights } from '../src/model/vgg19.js';
+import { loadVggWeights } from '../src/model/vgg19-file.js';
 import { buildLossGraph } from '../src/loss/gatys.js';
 import { haloFor } from '../src/loss/tiled.js';
 import { toOnnx } from '../src/graph/onnx-export.js';
-import { createRunner } from '../src/runtime/session.js';
+import { createRunner, nodeRuntime } from '../src/runtime/session.js';
 import { computeTargets } from '../src/transfer/targets.js';
 import { TiledEvaluator, planTiles } from '../src/transfer/tiled.js';
 import { randn } from './helpers/rand.js';
@@ -47,7 +47,7 @@ for (const pool of ['max', 'avg'] as const) {
     const styleLayerWeights = [1, 2, 1];
     const session = { threads: 2 };
     // untiled reference
-    const targets = await computeTargets(weights, content, styles, blend, contentLayers, styleLayers, pool, session);
+    const targets = await computeTargets(weights, content, styles, blend, contentLayers, styleLayers, pool, { ...session, runtime: nodeRuntime });
     const lg = buildLossGraph({ weights, contentLayers, styleLayers, contentWeight: cw, styleWeight: sw, tvWeight: tw, pool, styleLayerWeights }, h, w);
     const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = { image: { data: x, dims: [1, 3, h, w] } };
     for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };

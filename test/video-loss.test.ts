@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toCaffe } from '../src/image/caffe.js';
-import { loadVggWeights, resolveLayers } from '../src/model/vgg19.js';
+import { resolveLayers } from '../src/model/vgg19.js';
+import { loadVggWeights } from '../src/model/vgg19-file.js';
 import { createFrameEvaluator } from '../src/video/frame-loss.js';
 import { VGG_PARTIAL } from './helpers/fixtures.js';
 import { panFrames } from './helpers/clips.js';

@@ -12,12 +12,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import { CHELSEA, STARRY, tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
+import { launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WEB_DIST = path.join(ROOT, 'web', 'dist');
 const RESULTS = path.join(ROOT, 'test-results');
 const DOCS_SHOT = path.join(ROOT, 'docs', 'web-ui.png');
@@ -30,19 +30,6 @@ let base: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-
-function ensureChromium(): void {
-  if (fs.existsSync(CHROMIUM)) return;
-  const script = path.join(ROOT, 'scripts', 'install-chromium.sh');
-  const r = spawnSync('sh', [script], { encoding: 'utf8', timeout: 15 * 60_000 });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-8).join('\n');
-  if (r.status !== 0 || !fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `the web page test needs chromium at ${CHROMIUM}, and scripts/install-chromium.sh could not install it ` +
-        `(exit ${r.status ?? r.signal ?? r.error?.message}). Install it by hand (sudo apt-get install chromium) and run again.\n${out}`,
-    );
-  }
-}
 
 function ensureWebBuild(): void {
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) return;
@@ -82,15 +69,11 @@ async function recordProgress(): Promise<void> {
 const progressSeen = () => page.evaluate(() => (window as unknown as { __progress: string[] }).__progress);
 
 before(async () => {
-  ensureChromium();
   ensureWebBuild();
   fs.mkdirSync(RESULTS, { recursive: true });
   srv = await createServer({ dataDir: tempDir('styleloom-web-'), weights: VGG_PARTIAL, threads: 2, webDir: WEB_DIST });
   base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, acceptDownloads: true, colorScheme: 'light', reducedMotion: 'reduce' });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -1,18 +1,19 @@
 // The web page's region mask in a real browser (chromium via playwright-core): a photo is chosen, a
 // mask is painted over it with the brush (size, soft edge), partly erased, inverted and back, previewed
-// as a tint (screenshot in test-results/web-mask.png), and sent with a tiny job as its "mask" upload:
+// as a tint (screenshot in test-results/web-mask.png; UPDATE_SCREENSHOT=1 also writes docs/web-region-card.png
+// for the README), and sent with a tiny job as its "mask" upload:
 // the stored mask is white where painted, black elsewhere, of the photo's shape.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServer, type StyleloomServer } from '../src/server/app.js';
 import { CHELSEA, STARRY, tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
+import { launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(ROOT, 'test-results');
 let srv: StyleloomServer;
 let base: string;
@@ -22,11 +23,10 @@ const dataDir = tempDir('styleloom-web-mask-');
 const pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run scripts/install-chromium.sh`);
   fs.mkdirSync(RESULTS, { recursive: true });
   srv = await createServer({ dataDir, weights: VGG_PARTIAL, threads: 1, webDir: path.join(ROOT, 'web', 'dist') });
   base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', reducedMotion: 'reduce' })).newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });
@@ -76,6 +76,7 @@ test('paint a mask over the photo, erase, invert, preview it, and send it with t
   await page.click('#mask-invert');
   assert.deepEqual(await tintAt(0.8, 0.5), clear);
   await page.locator('#mask-card').screenshot({ path: path.join(RESULTS, 'web-mask.png') });
+  if (process.env.UPDATE_SCREENSHOT === '1') fs.copyFileSync(path.join(RESULTS, 'web-mask.png'), path.join(ROOT, 'docs', 'web-region-card.png'));
   await page.screenshot({ path: path.join(RESULTS, 'web-mask-page.png') });
 
   await page.evaluate(() => {

@@ -10,6 +10,8 @@
 #              (no update: max|g| <= tolerance_grad), a tiny one (no update: g.d > -tolerance_change,
 #              yet torch's state moves on) and pairs with y.s <= 1e-10 (not stored), to pin down torch's
 #              bookkeeping on these paths; the fixture also holds how many pairs torch keeps after each step.
+#   wolfe:     torch.optim.LBFGS(line_search_fn='strong_wolfe') as one long step() call on the quartic
+#              and on Rosenbrock: every point the closure is evaluated at, in order (trial points included).
 import json
 import os
 
@@ -52,6 +54,25 @@ def run(make_opt, x0, loss_and_grad, steps):
         losses.append(float(opt.step(closure)))
         xs.append(f32list(x.detach()))
     return xs, losses
+
+
+def run_wolfe(x0, loss_and_grad, evals, history):
+    """One step() with a strong-Wolfe line search and room for `evals` evaluations; every evaluated x."""
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=evals, max_eval=evals, history_size=history,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-12)
+    xs, losses = [], []
+
+    def closure():
+        with torch.no_grad():
+            loss, g = loss_and_grad(x.detach())
+        xs.append(f32list(x.detach()))
+        losses.append(float(loss))
+        x.grad = g.clone()
+        return loss
+
+    opt.step(closure)
+    return xs[:evals], losses[:evals]
 
 
 def main():
@@ -99,6 +120,9 @@ def main():
         scripted_xs.append(f32list(x.detach()))
         pairs.append(len(opt.state[x].get("old_dirs", [])))
 
+    wq_xs, wq_losses = run_wolfe(x0, quartic, 40, HISTORY)
+    wr_xs, wr_losses = run_wolfe(rb_x0, rosenbrock, 60, 100)
+
     out = {
         "generator": "tools/make-lbfgs-fixture.py",
         "torch": torch.__version__,
@@ -108,6 +132,8 @@ def main():
         "rosenbrock": {"x0": f32list(rb_x0), "historySize": 100, "xs": rb_xs, "losses": rb_losses},
         "scripted": {"historySize": 4, "x0": f32list(scripted_x0), "grads": [f32list(g) for g in grads],
                      "xs": scripted_xs, "pairs": pairs},
+        "wolfe": {"quartic": {"historySize": HISTORY, "xs": wq_xs, "losses": wq_losses},
+                  "rosenbrock": {"historySize": 100, "xs": wr_xs, "losses": wr_losses}},
     }
     with open(OUT, "w") as fh:
         json.dump(out, fh)
@@ -117,6 +143,8 @@ def main():
     print("adam losses:", " ".join(f"{v:.6g}" for v in adam_losses))
     print("rosenbrock x every 20:", [rb_xs[i] for i in range(19, rb_steps, 20)])
     print("scripted pairs stored:", pairs)
+    print("wolfe quartic losses:", " ".join(f"{v:.6g}" for v in wq_losses))
+    print("wolfe rosenbrock losses:", " ".join(f"{v:.4g}" for v in wr_losses))
 
 
 if __name__ == "__main__":

@@ -109,18 +109,29 @@ export interface WriteSoundOptions {
   metadata?: Record<string, string>;
 }
 
+/** The provenance record as tags: Software, and the other entries as one JSON comment. */
+function provenanceTags(metadata: Record<string, string> = {}): { software?: string; comment?: string } {
+  const { Software: software, ...rest } = metadata;
+  return { software, comment: Object.keys(rest).length ? JSON.stringify(rest) : undefined };
+}
+
+/** A mono sound as WAV bytes, with the provenance record in its LIST/INFO chunk (ISFT, ICMT). */
+export function encodeSoundWav(sound: Sound, o: WriteSoundOptions = {}): Uint8Array {
+  const { software, comment } = provenanceTags(o.metadata);
+  const info: Record<string, string> = {};
+  if (software) info.ISFT = software;
+  if (comment) info.ICMT = comment;
+  return encodeWav(sound.samples, sound.sampleRate, o.sampleFormat ?? 's16', info);
+}
+
 /** Writes a mono sound to `file` (format by extension), atomically: a temp name, then a rename. */
 export async function writeSound(file: string, sound: Sound, o: WriteSoundOptions = {}): Promise<void> {
   const format = soundFormatFor(file);
-  const { Software: software, ...rest } = o.metadata ?? {};
-  const comment = Object.keys(rest).length ? JSON.stringify(rest) : undefined;
   if (format === 'wav') {
-    const info: Record<string, string> = {};
-    if (software) info.ISFT = software;
-    if (comment) info.ICMT = comment;
-    await writeFileAtomic(file, encodeWav(sound.samples, sound.sampleRate, o.sampleFormat ?? 's16', info));
+    await writeFileAtomic(file, encodeSoundWav(sound, o));
     return;
   }
+  const { software, comment } = provenanceTags(o.metadata);
   const wav = encodeWav(sound.samples, sound.sampleRate, 'f32');
   const tmp = tempPathFor(file);
   try {

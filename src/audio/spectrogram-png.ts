@@ -29,6 +29,15 @@ export interface Panel {
   spectrogram: Spectrogram;
 }
 
+/** The labelled panels of a run's content (when it had one), style and result spectrograms, named as given. */
+export function resultPanels(s: { content?: Spectrogram; style: Spectrogram; result: Spectrogram }, names: { content?: string; style: string; result: string }): Panel[] {
+  return [
+    ...(s.content ? [{ label: `content: ${names.content ?? 'content'}`, spectrogram: s.content }] : []),
+    { label: `style: ${names.style}`, spectrogram: s.style },
+    { label: `result: ${names.result}`, spectrogram: s.result },
+  ];
+}
+
 /** The panels side by side, `height` px tall, each at least `minWidth` px wide, with `gap` px between. */
 export async function renderSpectrograms(panels: Panel[], opts: { height?: number; pxPerFrame?: number; gap?: number } = {}): Promise<RgbImage> {
   const height = opts.height ?? 256;
@@ -37,14 +46,15 @@ export async function renderSpectrograms(panels: Panel[], opts: { height?: numbe
   let max = 1e-6;
   for (const p of panels) for (const v of p.spectrogram.data) if (v > max) max = v;
   const rendered = await Promise.all(
-    panels.map(async ({ spectrogram: s }) => {
+    panels.map(async ({ spectrogram: s, label }) => {
       const raw = Buffer.alloc(s.bins * s.frames * 3);
       for (let k = 0; k < s.bins; k++)
         for (let t = 0; t < s.frames; t++) {
           const c = colour(Math.max(0, s.data[k * s.frames + t]) / max);
           raw.set(c, ((s.bins - 1 - k) * s.frames + t) * 3);
         }
-      const width = Math.max(96, Math.round(s.frames * (opts.pxPerFrame ?? 2)));
+      // wide enough for its label (13 px sans: about 7.5 px a character)
+      const width = Math.max(96, Math.ceil(label.length * 7.5) + 12, Math.round(s.frames * (opts.pxPerFrame ?? 2)));
       const img = await sharp(raw, { raw: { width: s.frames, height: s.bins, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
       return { img, width };
     }),

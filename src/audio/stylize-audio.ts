@@ -143,7 +143,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
   let best: { x: Float32Array; loss: AudioLoss };
   const tOpt = performance.now();
   try {
-    const optimizer = createOptimizer('lbfgs', { historySize: 100 });
+    const optimizer = createOptimizer('lbfgs', { historySize: 100, lineSearch: o.lineSearch });
     const keeper = new BestIterate<AudioLoss>((l) => l.total);
     for (let k = 0; k < o.iters; k++) {
       checkAborted(signal);
@@ -155,6 +155,8 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
       const ms = performance.now() - t;
       times.push(ms);
       hooks.onProgress?.({ phase: 'optimise', iter: k + 1, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
+      const every = hooks.snapshotEvery ?? 0;
+      if (hooks.onSnapshot && every > 0 && ((k + 1) % every === 0 || k + 1 === o.iters)) await hooks.onSnapshot({ data: x, bins, frames }, k + 1);
     }
     checkAborted(signal);
     // the best iterate evaluated, the one after the last update included (no line search: a last step may overshoot)

@@ -36,6 +36,12 @@ export interface AudioProgressEvent {
 export interface AudioHooks {
   onProgress?: (e: AudioProgressEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Called every `snapshotEvery` L-BFGS iterations (and after the last) with the spectrogram being
+   * optimised (log1p magnitude, linear bins; valid during the call, awaited): a live preview.
+   */
+  onSnapshot?: (s: Spectrogram, iter: number) => void | Promise<void>;
+  snapshotEvery?: number;
 }
 
 /** A log-magnitude spectrogram, bins x frames, bin-major. */

@@ -10,7 +10,7 @@ import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { audioProvenance } from '../audio/provenance.js';
 import { soundFormatFor, writeSound } from '../audio/sound-io.js';
-import { renderSpectrograms, type Panel } from '../audio/spectrogram-png.js';
+import { renderSpectrograms, resultPanels } from '../audio/spectrogram-png.js';
 import { stylizeAudio } from '../audio/stylize-audio.js';
 import type { AudioOptions, AudioProgressEvent } from '../audio/types.js';
 import { checkCanWrite } from '../util/atomic.js';
@@ -94,13 +94,8 @@ async function runAudio(flags: Record<string, unknown>, signal: AbortSignal): Pr
   }
   await writeSound(f.out, result.sound, { sampleFormat: f.sampleFormat, metadata: f.metadata ? audioProvenance(library, result) : undefined });
   if (f.spectrogram !== undefined) {
-    const s = result.spectrograms;
     const name = (x: unknown, d: string) => (typeof x === 'string' ? path.basename(x) : d);
-    const panels: Panel[] = [
-      ...(s.content ? [{ label: `content: ${name(f.content, 'content')}`, spectrogram: s.content }] : []),
-      { label: `style: ${name(f.styles[0], 'style')}`, spectrogram: s.style },
-      { label: `result: ${path.basename(f.out)}`, spectrogram: s.result },
-    ];
+    const panels = resultPanels(result.spectrograms, { content: name(f.content, 'content'), style: name(f.styles[0], 'style'), result: path.basename(f.out) });
     try {
       await writeImage(f.spectrogram, await renderSpectrograms(panels));
     } catch (e) {

@@ -2,7 +2,7 @@
 // size: TF 'SAME' zero padding, stride-2 convs, residual blocks, transposed-conv upsampling, tanh output.
 import { StyleloomError } from '../errors.js';
 import { Graph, type Value } from '../graph/ir.js';
-import type { FastCheckpoint, FastLayer } from './checkpoint.js';
+import type { FastCheckpoint, FastLayer } from './checkpoint-format.js';
 
 /** Instance-norm epsilon of the checkpoints (inside the square root). */
 export const FAST_IN_EPS = 1e-3;

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { StyleloomError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { roundHalfEven } from './caffe.js';
+import { longSideDims } from './dims.js';
 import type { RgbImage } from './types.js';
 
 /** Largest input accepted by default, in pixels (100 megapixels; sharp's own default is 268 MP). */
@@ -125,11 +125,7 @@ function decodeError(name: string, err: unknown): StyleloomError {
   });
 }
 
-/** Output size for a long side of `longSide`, aspect kept, sides rounded like Python's round. */
-export function longSideDims(width: number, height: number, longSide: number): { width: number; height: number } {
-  const s = longSide / Math.max(width, height);
-  return { width: Math.max(1, roundHalfEven(width * s)), height: Math.max(1, roundHalfEven(height * s)) };
-}
+export { longSideDims } from './dims.js';
 
 /** Resize (Lanczos-3) so that the long side is `longSide` pixels; returns `img` when already that size. */
 export async function resizeLongSide(img: RgbImage, longSide: number): Promise<RgbImage> {

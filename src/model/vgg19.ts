@@ -1,8 +1,9 @@
 // The VGG-19 `features` layout (torchvision numbering), loading its conv weights from a
 // safetensors file, the file's preprocessing convention, and choosing/validating loss layers.
+// Browser-safe: reading the file from disk is vgg19-file.ts.
 
 import { optionError, StyleloomError } from '../errors.js';
-import { readSafetensors, type Safetensors } from './safetensors.js';
+import type { Safetensors } from './safetensors-format.js';
 
 export interface VggLayer {
   name: string;
@@ -120,11 +121,10 @@ function collectConvs(path: string, st: Safetensors): Map<string, ConvWeights> {
 }
 
 /**
- * Loads the VGG-19 conv weights (`features.N.*`) from a safetensors file; anything else in the
- * file (e.g. a classifier) is checked but not loaded.
+ * The VGG-19 conv weights (`features.N.*`) of parsed safetensors (a file read from disk, or the tensors
+ * a browser fetched); `path` names the source in messages. Anything else in the file is not used.
  */
-export async function loadVggWeights(path: string): Promise<VggWeights> {
-  const st = await readSafetensors(path, { include: (n) => n.startsWith('features.') });
+export function vggWeightsFrom(st: Safetensors, path: string): VggWeights {
   const preprocess = detectPreprocess(path, st);
   const conv = collectConvs(path, st);
   if (conv.size === 0) {
@@ -186,16 +186,21 @@ function uniqueChecked(list: readonly string[], option: 'contentLayers' | 'style
 }
 
 /**
+ * The layer names resolveLayers() would use, given only which conv layers a file has (`has`); not yet
+ * checked against the file (a browser knows them from the header, before fetching any tensor).
+ */
+export function chooseLayers(has: (conv: string) => boolean, contentLayers?: readonly string[], styleLayers?: readonly string[]): { content: string[]; style: string[] } {
+  const content = contentLayers ? uniqueChecked(contentLayers, 'contentLayers') : [has('conv4_2') ? 'conv4_2' : 'conv3_2'];
+  const style = styleLayers ? uniqueChecked(styleLayers, 'styleLayers') : ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'].filter((n) => has(n));
+  return { content, style };
+}
+
+/**
  * The content and style layers to use: the given ones (validated) or the defaults of LOSS.md —
  * content conv4_2 if the file has it, else conv3_2; style those of conv1_1..conv5_1 it has.
  */
 export function resolveLayers(w: VggWeights, contentLayers?: readonly string[], styleLayers?: readonly string[]): { content: string[]; style: string[] } {
-  const content = contentLayers
-    ? uniqueChecked(contentLayers, 'contentLayers')
-    : [w.conv.has('conv4_2') ? 'conv4_2' : 'conv3_2'];
-  const style = styleLayers
-    ? uniqueChecked(styleLayers, 'styleLayers')
-    : ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'].filter((n) => w.conv.has(n));
+  const { content, style } = chooseLayers((n) => w.conv.has(n), contentLayers, styleLayers);
   assertLayersBuildable(w, content, 'contentLayers');
   assertLayersBuildable(w, style, 'styleLayers');
   return { content, style };

@@ -2,9 +2,10 @@
 // settings, plus re-exports of the implementations and their types, and of the best-iterate keeper.
 import { Adam } from './adam.js';
 import { Lbfgs } from './lbfgs.js';
-import { type Optimizer, type OptimizerKind, positive, usage } from './types.js';
+import { type LineSearch, type Optimizer, type OptimizerKind, positive, usage } from './types.js';
 
-export type { Optimizer, OptimizerKind } from './types.js';
+export { LINE_SEARCHES, type LineSearch, type Optimizer, type OptimizerKind } from './types.js';
+export { StrongWolfe, type StrongWolfeState } from './strong-wolfe.js';
 export { Adam, type AdamOptions, type AdamState } from './adam.js';
 export { Lbfgs, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
 export { BestIterate } from './best.js';
@@ -14,11 +15,14 @@ export interface CreateOptimizerOptions {
   lr?: number;
   /** L-BFGS history pairs (default 100, torch's). */
   historySize?: number;
+  /** L-BFGS step rule (default 'none', the peer's). */
+  lineSearch?: LineSearch;
 }
 
 /**
  * The optimiser the peer uses: Adam(lr, betas 0.9/0.999, eps 1e-8), or L-BFGS(lr 1, history 100,
- * no line search). L-BFGS always steps with lr 1 as the peer does; `lr` is only checked there.
+ * no line search unless `lineSearch` asks for torch's strong-Wolfe one). L-BFGS always steps with lr 1
+ * as the peer does; `lr` is only checked there.
  */
 export function createOptimizer(kind: OptimizerKind, opts: CreateOptimizerOptions = {}): Optimizer {
   const lr = opts.lr === undefined ? undefined : positive('lr', opts.lr);
@@ -26,7 +30,7 @@ export function createOptimizer(kind: OptimizerKind, opts: CreateOptimizerOption
     case 'adam':
       return new Adam({ lr: lr ?? 10 });
     case 'lbfgs':
-      return new Lbfgs({ lr: 1, historySize: opts.historySize ?? 100 });
+      return new Lbfgs({ lr: 1, historySize: opts.historySize ?? 100, lineSearch: opts.lineSearch ?? 'none' });
     default:
       throw usage(`unknown optimizer ${JSON.stringify(kind as unknown)}; use 'lbfgs' or 'adam'`);
   }

@@ -1,6 +1,10 @@
-// L-BFGS matching torch.optim.LBFGS(max_iter=1, line_search_fn=None) stepped once per evaluation:
-// same first step, curvature-pair rule, two-loop recursion, step length and stopping tests as torch.
+// L-BFGS matching torch.optim.LBFGS stepped once per evaluation: with no line search as max_iter=1
+// (same first step, curvature-pair rule, two-loop recursion, step length and stopping tests as torch),
+// or with torch's strong-Wolfe line search as one long step() call (each evaluation is a trial point).
+import { StrongWolfe, type StrongWolfeState } from './strong-wolfe.js';
 import {
+  LINE_SEARCHES,
+  type LineSearch,
   type Optimizer,
   checkVectors,
   copyVector,
@@ -19,7 +23,14 @@ export interface LbfgsOptions {
   toleranceGrad?: number;
   /** No update when g.d > -this (d is not a descent direction). Default 1e-9. */
   toleranceChange?: number;
+  /**
+   * 'none' (default, the peer's): every step has length lr. 'strong-wolfe': torch's line search, so a
+   * step() may be a trial point of the search rather than a new iterate; curvature pairs come only from
+   * accepted points, which keeps them well-conditioned.
+   */
+  lineSearch?: LineSearch;
 }
+
 
 /**
  * What getState() returns. The vectors are the optimiser's own buffers (not copies): serialise them
@@ -38,6 +49,8 @@ export interface LbfgsState {
   dirs: Float32Array[];
   stps: Float32Array[];
   ro: number[];
+  /** With the line search, between trial points: where the search started and how it stands. */
+  search?: { x0: Float32Array; wolfe: StrongWolfeState };
 }
 
 /** Curvature pairs are kept only when y.s exceeds this (torch's constant). */
@@ -48,6 +61,7 @@ export class Lbfgs implements Optimizer {
   readonly historySize: number;
   readonly toleranceGrad: number;
   readonly toleranceChange: number;
+  readonly lineSearch: LineSearch;
 
   private nIter = 0;
   private n = -1;
@@ -62,6 +76,9 @@ export class Lbfgs implements Optimizer {
   private spareY: Float32Array | null = null;
   private spareS: Float32Array | null = null;
   private al: Float64Array;
+  /** The line search in progress, and the point it started from. */
+  private search: StrongWolfe | null = null;
+  private x0: Float32Array = new Float32Array(0);
 
   constructor(opts: LbfgsOptions = {}) {
     this.lr = positive('L-BFGS lr', opts.lr ?? 1);
@@ -73,12 +90,25 @@ export class Lbfgs implements Optimizer {
     this.toleranceGrad = positive('L-BFGS toleranceGrad', opts.toleranceGrad ?? 1e-7, true);
     this.toleranceChange = positive('L-BFGS toleranceChange', opts.toleranceChange ?? 1e-9, true);
     this.al = new Float64Array(h);
+    const ls = opts.lineSearch ?? 'none';
+    if (!LINE_SEARCHES.includes(ls)) throw usage(`L-BFGS lineSearch must be 'none' or 'strong-wolfe', got ${String(ls)}`);
+    this.lineSearch = ls;
   }
 
-  step(x: Float32Array, _loss: number, grad: Float32Array): boolean {
+  step(x: Float32Array, loss: number, grad: Float32Array): boolean {
     checkVectors('L-BFGS', x, grad, this.n < 0 ? undefined : this.n);
     const n = x.length;
-    const g = grad;
+    let g = grad;
+    if (this.search !== null) {
+      // x is a trial point of the line search: the next trial, or the accepted point and on from there
+      const r = this.search.feed(loss, grad);
+      this.moveTo(x, r.t);
+      if (!r.done) return true;
+      this.search = null;
+      this.t = r.t;
+      loss = r.f;
+      g = r.g;
+    }
 
     // Converged: max|g| <= toleranceGrad. Nothing changes, not even the iteration count (as torch).
     // Written as "no element exceeds" so that a NaN gradient is not taken for convergence.
@@ -123,9 +153,22 @@ export class Lbfgs implements Optimizer {
     // not a descent direction (or too flat): no update; d, t and prevGrad are kept all the same, as torch.
     // (A NaN g.d passes this test and the update spreads the NaN into x, as in torch.)
     if (gtd > -this.toleranceChange) return false;
+    if (this.lineSearch === 'strong-wolfe') {
+      if (this.x0.length !== n) this.x0 = new Float32Array(n);
+      this.x0.set(x);
+      this.search = new StrongWolfe(d, { t: this.t, f0: loss, g0: g, gtd0: gtd, tolChange: this.toleranceChange });
+      this.moveTo(x, this.t);
+      return true;
+    }
     const t = this.t;
     for (let i = 0; i < n; i++) x[i] += t * d[i];
     return true;
+  }
+
+  /** x = x0 + t d (a trial or the accepted point of the line search). */
+  private moveTo(x: Float32Array, t: number): void {
+    const [x0, d] = [this.x0, this.d];
+    for (let i = 0; i < x.length; i++) x[i] = x0[i] + t * d[i];
   }
 
   /** y = g - g_prev, s = t d_prev; store the pair if y.s > 1e-10 (dropping the oldest when full). */
@@ -243,6 +286,7 @@ export class Lbfgs implements Optimizer {
       dirs: this.dirs.slice(),
       stps: this.stps.slice(),
       ro: this.ro.slice(),
+      ...(this.search === null ? {} : { search: { x0: this.x0, wolfe: this.search.getState() } }),
     };
   }
 
@@ -278,5 +322,13 @@ export class Lbfgs implements Optimizer {
     this.n = nIter === 0 ? -1 : n;
     this.spareY = null;
     this.spareS = null;
+    this.search = null;
+    if (s.search !== undefined) {
+      if (this.lineSearch !== 'strong-wolfe') throw usage(`${who}.setState: the state is in a line search but this optimiser has none`);
+      if (!isRecord(s.search)) throw usage(`${who}.setState: search must be an object`);
+      this.x0 = copyVector(who, 'search.x0', s.search.x0, n);
+      const w = StrongWolfe.checkState(s.search.wolfe, n);
+      this.search = new StrongWolfe(this.d, { ...w, g0: w.g0.slice(), gPrev: w.gPrev.slice(), bracket: [...w.bracket], bracketF: [...w.bracketF], bracketGtd: [...w.bracketGtd], bracketG: w.bracketG.map((v) => v.slice()) });
+    }
   }
 }

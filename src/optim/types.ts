@@ -13,6 +13,10 @@ export interface Optimizer {
 export const OPTIMIZER_KINDS = ['lbfgs', 'adam'] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
+/** L-BFGS step rules: the peer's fixed step, or torch's strong-Wolfe line search. */
+export const LINE_SEARCHES = ['none', 'strong-wolfe'] as const;
+export type LineSearch = (typeof LINE_SEARCHES)[number];
+
 // ---- helpers for the implementations in this folder (not re-exported by index.ts) ----
 
 export function usage(message: string): StyleloomError {

@@ -3,7 +3,7 @@
 // OpenAPI schema, the web page's controls and the README's flag table are all read off it.
 // Browser-safe: imports only other browser-safe modules.
 import { POOL_KINDS } from '../loss/types.js';
-import { OPTIMIZER_KINDS } from '../optim/types.js';
+import { LINE_SEARCHES, OPTIMIZER_KINDS } from '../optim/types.js';
 import { DEVICE_KINDS } from '../runtime/device.js';
 import type { Row } from './types.js';
 
@@ -83,6 +83,10 @@ export const OPTION_ROWS = [
   { key: 'minSize', kind: 'int', jobs: ['image'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'long side of the first scale (default: {size} / √2^(scales-1))', example: 16 },
   { key: 'scaleIters', resumable: true, kind: 'ints', jobs: ['image'], arg: 'list', min: 1, max: MAX_ITERS, doc: 'iterations at each scale, e.g. 300,200,100 (overrides {iters})', example: [2] },
   { key: 'optimizer', kind: 'choice', choices: OPTIMIZER_KINDS, jobs: ['image', 'grid', 'video'], arg: 'name', default: 'lbfgs', doc: 'optimiser', example: 'adam' },
+  {
+    key: 'lineSearch', kind: 'choice', choices: LINE_SEARCHES, jobs: ['image', 'grid', 'audio'], arg: 'name', default: 'none', example: 'strong-wolfe',
+    doc: "L-BFGS step rule: none (the peer's fixed step) or strong-wolfe (torch's line search: no overshoots, every trial point counts as an iteration)",
+  },
   { key: 'lr', kind: 'number', jobs: ['image', 'grid', 'video'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5 },
   { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
   {

@@ -6,25 +6,9 @@ import { StyleloomError } from '../errors.js';
 
 // onnxruntime's own log lines would break styleloom's one-line errors; failures surface as exceptions.
 ort.env.logLevel = 'fatal';
-import type { DeviceKind } from './device.js';
+import type { Runner, Runtime, SessionOptions } from './types.js';
 
-export interface SessionOptions {
-  threads?: number;
-  device?: DeviceKind;
-  /** onnxruntime's CPU memory arena (default on); off frees memory after each run (tiled sessions). */
-  arena?: boolean;
-}
-
-export interface FloatTensor {
-  data: Float32Array;
-  dims: readonly number[];
-}
-
-/** A compiled model: run it with named float32 inputs, get named float32 outputs. */
-export interface Runner {
-  run(feeds: Record<string, FloatTensor>, outputs?: string[]): Promise<Record<string, Float32Array>>;
-  release(): Promise<void>;
-}
+export type { FloatTensor, Runner, SessionOptions } from './types.js';
 
 export function defaultThreads(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
@@ -70,6 +54,9 @@ export async function createRunner(model: Uint8Array, opts: SessionOptions = {})
     release: () => session.release(),
   };
 }
+
+/** The onnxruntime-node backend behind the runtime interface. */
+export const nodeRuntime: Runtime = { name: 'onnxruntime-node', createRunner };
 
 function firstLine(s: string): string {
   return s.split('\n')[0].slice(0, 300);

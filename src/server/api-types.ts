@@ -5,7 +5,8 @@ import type { OptionRows } from '../options/table.js';
 import type { ApiParams } from '../options/types.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobMode = 'gatys' | 'fast';
+export type JobMode = 'gatys' | 'fast' | 'audio';
+export const JOB_MODES: readonly JobMode[] = ['gatys', 'fast', 'audio'];
 
 export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
@@ -16,12 +17,15 @@ export type GatysParams = ApiParams<OptionRows, 'image'>;
 /** Parameters of a fast job (`size` absent: the content's own size). */
 export type FastParams = ApiParams<OptionRows, 'fast'>;
 
+/** Parameters of a sound job (mode=audio): the audio command's API fields. */
+export type AudioParams = ApiParams<OptionRows, 'audio'>;
+
 /** What GET /api/jobs/:id returns. */
 export interface JobView {
   id: string;
   status: JobStatus;
   mode: JobMode;
-  params: GatysParams | FastParams;
+  params: GatysParams | FastParams | AudioParams;
   inputs: { content?: string; styles?: string[] };
   progress: { iter: number; iters: number };
   loss: LossTerms | null;
@@ -32,8 +36,13 @@ export interface JobView {
   finishedAt?: string;
   width?: number;
   height?: number;
+  /** The result: a PNG, or (mode=audio) a WAV. */
   resultUrl?: string;
+  /** The latest preview: the image so far, or (mode=audio) the spectrogram so far. */
   previewUrl?: string;
+  /** mode=audio, done: the content, style and result spectrograms side by side (PNG), and the result's length. */
+  spectrogramUrl?: string;
+  duration?: number;
   eventsUrl: string;
   /** With Redis workers: the worker that runs (ran) the job, and which run this is (1 = first). */
   worker?: string;

@@ -24,8 +24,10 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes, registerWebPage } from './routes/static.js';
 import { multipartLimits, registerSubmitRoute } from './routes/submit.js';
+import { registerWeightsRoute } from './routes/weights.js';
 import { createDefaultRunner } from './runner.js';
 import { defaultSamplesDir, registerSamples } from './samples.js';
+import { ISOLATION_HEADERS } from './isolation.js';
 
 export interface ServerOptions {
   /** Where jobs are kept (default: $STYLELOOM_DATA, else <styleloom cache>/server, i.e. ~/.cache/styleloom/server). */
@@ -42,6 +44,8 @@ export interface ServerOptions {
   maxSize?: number;
   /** Largest iters × scales of a job (default 2000). */
   maxIters?: number;
+  /** Longest sound a mode=audio job may upload or ask for (texture), seconds (default 60). */
+  maxAudioSeconds?: number;
   /** Most style images per job (default 8). */
   maxStyles?: number;
   /** Send Access-Control-Allow-Origin: * and answer preflight requests (default false). */
@@ -123,9 +127,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxStyles = positiveInt('max styles', options.maxStyles ?? 8);
   const maxSize = positiveInt('max size', options.maxSize ?? 1024, 16);
   const maxIters = positiveInt('max iters', options.maxIters ?? 2000);
+  const maxAudioSeconds = options.maxAudioSeconds ?? 60;
+  if (!(maxAudioSeconds > 0) || !Number.isFinite(maxAudioSeconds)) throw new StyleloomError('E_USAGE', `max audio seconds must be a number > 0, got ${String(maxAudioSeconds)}`);
   const maxUploads = positiveInt('max uploads', options.maxUploads ?? 8);
   const bodyTimeoutMs = positiveInt('body timeout', options.bodyTimeoutMs ?? 60_000);
-  const limits: ServerLimits = { maxSize, maxIters, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
+  const limits: ServerLimits = { maxSize, maxIters, maxAudioSeconds, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
   // uploads stream into the data directory (so that a job's files are moved, not copied); left-overs of a crash go
   const uploadDir = path.join(dataDir, '.uploads');
   await fs.rm(uploadDir, { recursive: true, force: true });
@@ -194,6 +200,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    // cross-origin isolation, so that the page's on-this-device mode gets WebAssembly threads (SharedArrayBuffer)
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) reply.header(k, v);
+    reply.header('cross-origin-resource-policy', options.cors ? 'cross-origin' : 'same-origin');
     if (options.cors) {
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-expose-headers', 'Location');
@@ -235,6 +244,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   });
 
   registerMetaRoutes(app, ctx);
+  registerWeightsRoute(app, ctx);
   registerJobRoutes(app, ctx);
   registerSubmitRoute(app, ctx);
   registerEventRoutes(app, ctx, { pingMs });

@@ -12,6 +12,8 @@ export interface ServerLimits {
   maxSize: number;
   /** Largest iters × scales of a job. */
   maxIters: number;
+  /** Longest sound a mode=audio job may upload or ask for, seconds. */
+  maxAudioSeconds: number;
   /** Largest upload, all files of one request together, in MB (as configured; for messages). */
   maxUploadMb: number;
   /** The same in bytes. */

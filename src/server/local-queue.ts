@@ -3,7 +3,8 @@
 import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
-import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobRecord, type JobSpec } from './jobs.js';
+import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobFile, type JobRecord, type JobSpec } from './jobs.js';
+import { markDone, storeOutcome } from './outcome.js';
 import { newJobRecord, uploadsOf } from './new-job.js';
 import { compareSeq, QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
@@ -164,7 +165,7 @@ export class LocalJobQueue implements JobQueue {
     };
   }
 
-  async file(id: string, name: 'result.png' | 'preview.png'): Promise<string | undefined> {
+  async file(id: string, name: JobFile): Promise<string | undefined> {
     if (!this.get(id)) return undefined;
     const p = this.opts.store.filePath(id, name);
     const st = await fs.stat(p).catch(() => null);
@@ -261,7 +262,7 @@ export class LocalJobQueue implements JobQueue {
       try {
         if (controller.signal.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
         outcome = await this.opts.runner(this.context(job, controller.signal));
-        if (!controller.signal.aborted) await this.opts.store.writeFile(job.id, 'result.png', outcome.png);
+        if (!controller.signal.aborted) await storeOutcome(this.opts.store, job, outcome);
       } catch (e) {
         failure = e;
       }
@@ -276,15 +277,7 @@ export class LocalJobQueue implements JobQueue {
         job.error = errorMessage(failure);
         job.finishedAt = now();
         this.opts.onError?.(job, failure);
-      } else {
-        job.status = 'done';
-        job.finishedAt = now();
-        job.width = outcome.width;
-        job.height = outcome.height;
-        if (outcome.loss !== undefined) job.loss = outcome.loss;
-        if (outcome.lossHistory) job.lossHistory = [...outcome.lossHistory];
-        job.progress = { iter: job.progress.iters, iters: job.progress.iters };
-      }
+      } else markDone(job, outcome, now());
       await this.persist(job);
       if (!this.closed) this.emitState(job);
       this.pump();

@@ -26,7 +26,18 @@ export function uploadsOf(n: NewJob): UploadedFile[] {
 /** The record of a new queued job (created at `createdAt`). */
 export function newJobRecord(n: NewJob, createdAt: string): JobRecord {
   // mode and params copied as one keyed pair (two separate copies would lose their correlation in the types)
-  const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : { mode: 'gatys', params: n.params };
-  const iters = spec.mode === 'fast' ? 1 : spec.params.iters * spec.params.scales;
-  return { v: 1, id: newJobId(), status: 'queued', ...spec, inputs: inputsOf(n), progress: { iter: 0, iters }, loss: null, lossHistory: [], createdAt };
+  const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : n.mode === 'audio' ? { mode: 'audio', params: n.params } : { mode: 'gatys', params: n.params };
+  return { v: 1, id: newJobId(), status: 'queued', ...spec, inputs: inputsOf(n), progress: { iter: 0, iters: stepsOf(spec) }, loss: null, lossHistory: [], createdAt };
+}
+
+/** The progress steps of a job: its iterations (a sound job's L-BFGS and then Griffin-Lim ones; 1 for fast). */
+export function stepsOf(spec: JobSpec): number {
+  switch (spec.mode) {
+    case 'fast':
+      return 1;
+    case 'audio':
+      return spec.params.iters + spec.params.gl_iters;
+    default:
+      return spec.params.iters * spec.params.scales;
+  }
 }

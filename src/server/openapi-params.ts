@@ -44,7 +44,7 @@ export function fieldSchema(j: JobRow): Record<string, unknown> {
   return s;
 }
 
-const MODES: [Job, string][] = [['image', 'gatys'], ['fast', 'fast']];
+const MODES: [Job, string][] = [['image', 'gatys'], ['fast', 'fast'], ['audio', 'audio']];
 
 /**
  * The properties of JobRequest for every mode: a field of several modes carries the schema of the

@@ -2,6 +2,7 @@
 // the routes: test/server-api.test.ts checks that every route has a path here and the reverse. The
 // job fields come from the option table (openapi-params.ts).
 import { jobFieldSchemas } from './openapi-params.js';
+import { JOB_MODES } from './api-types.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const idParam = { $ref: '#/components/parameters/JobId' };
@@ -38,6 +39,19 @@ export function openApiDocument(opts: { version: string }) {
           responses: { 200: { description: 'Models', content: { 'application/json': { schema: { $ref: '#/components/schemas/Models' } } } } },
         },
       },
+      '/api/weights': {
+        get: {
+          summary: "The server's VGG-19 weights (safetensors), with byte ranges: what the web page's on-this-device mode reads",
+          operationId: 'weights',
+          parameters: [{ name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'bytes=start-end (one range)' }],
+          responses: {
+            200: { description: 'The whole file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            206: { description: 'The range asked for', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            404: error,
+            416: { description: 'The range is outside the file' },
+          },
+        },
+      },
       '/api/openapi.json': {
         get: { summary: 'This document', operationId: 'openapi', security: [], responses: { 200: { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
@@ -59,6 +73,7 @@ export function openApiDocument(opts: { version: string }) {
           description:
             'multipart/form-data. Gatys mode (default): one "content" file, one or more "style" files, and optional text fields with the CLI\'s parameters (snake_case). ' +
             'Fast mode: mode=fast, model=<name from /api/models>, one "content" file, optional size and original_colors. ' +
+            'Sound (mode=audio): one "content" sound (or texture=<seconds> and none) and one or more "style" sounds in any format ffmpeg reads (WAV, FLAC, MP3, OGG, M4A), within the server\'s duration limit, with the audio command\'s fields; the result is a WAV. ' +
             'Images are validated by decoding (PNG, JPEG, WebP, GIF, TIFF, AVIF), whatever their name or MIME type.',
           operationId: 'createJob',
           requestBody: { required: true, content: { 'multipart/form-data': { schema: { $ref: '#/components/schemas/JobRequest' } } } },
@@ -117,8 +132,20 @@ export function openApiDocument(opts: { version: string }) {
       },
       '/api/jobs/{id}/result': {
         get: {
-          summary: 'The result PNG (with provenance text chunks)',
+          summary: 'The result: a PNG (with provenance text chunks), or for mode=audio a WAV (provenance in its INFO chunk)',
           operationId: 'jobResult',
+          parameters: [idParam],
+          responses: {
+            200: { description: 'PNG or WAV', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+            404: error,
+            409: error,
+          },
+        },
+      },
+      '/api/jobs/{id}/spectrogram.png': {
+        get: {
+          summary: 'mode=audio, done: the content, style and result spectrograms side by side, labelled',
+          operationId: 'jobSpectrogram',
           parameters: [idParam],
           responses: { 200: { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, 404: error, 409: error },
         },
@@ -202,7 +229,7 @@ export function openApiDocument(opts: { version: string }) {
           properties: {
             id: { type: 'string', format: 'uuid' },
             status: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
-            mode: { type: 'string', enum: ['gatys', 'fast'] },
+            mode: { type: 'string', enum: [...JOB_MODES] },
             params: { type: 'object', description: 'the parameters with defaults filled in (field names as in the request)' },
             inputs: { type: 'object', properties: { content: { type: 'string' }, styles: { type: 'array', items: { type: 'string' } } }, description: 'the client file names' },
             progress: { type: 'object', properties: { iter: { type: 'integer' }, iters: { type: 'integer' } } },
@@ -215,7 +242,9 @@ export function openApiDocument(opts: { version: string }) {
             width: { type: 'integer' },
             height: { type: 'integer' },
             resultUrl: { type: 'string', description: 'when done' },
-            previewUrl: { type: 'string' },
+            previewUrl: { type: 'string', description: 'the latest preview: the image so far, or for mode=audio the spectrogram so far' },
+            spectrogramUrl: { type: 'string', description: 'mode=audio, when done: content, style and result spectrograms (PNG)' },
+            duration: { type: 'number', description: 'mode=audio, when done: seconds of the result' },
             eventsUrl: { type: 'string' },
             worker: { type: 'string', description: 'with Redis workers: the worker that runs (ran) the job' },
             attempt: { type: 'integer', description: 'with Redis workers: which run of the job this is (1 = the first; a worker that died mid-job makes another)' },
@@ -235,14 +264,13 @@ export function openApiDocument(opts: { version: string }) {
         },
         JobRequest: {
           type: 'object',
-          required: ['content'],
           properties: {
-            content: { type: 'string', format: 'binary', description: 'the photo to repaint' },
-            style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode; repeat the field' },
+            content: { type: 'string', format: 'binary', description: 'the photo to repaint, or (mode=audio) the sound; required except for mode=audio with texture' },
+            style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode, or style sound(s), mode=audio; repeat the field' },
             mask: { type: 'string', format: 'binary', description: 'where to stylise (white) and keep the content (black), grey for soft edges, or a PNG with alpha; of the content\'s aspect ratio (both modes)' },
             style_mask: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: where on the content each style goes (Gatys mode)' },
             style_region: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: the part of each style image to take the style from (Gatys mode)' },
-            mode: str('gatys (default) or fast', { enum: ['gatys', 'fast'], default: 'gatys' }),
+            mode: str('gatys (default), fast or audio', { enum: [...JOB_MODES], default: 'gatys' }),
             ...jobFieldSchemas(),
           },
         },

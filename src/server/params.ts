@@ -7,7 +7,8 @@ import { apiName, apiRowsFor, fieldOf, type JobRow } from '../options/names.js';
 import { resolveTableOptions } from '../options/validate.js';
 import { checkStyleLayerWeights, resolveOptions } from '../transfer/options.js';
 import type { StylizeOptions } from '../transfer/types.js';
-import type { FastParams, GatysParams, JobMode } from './jobs.js';
+import type { AudioOptions } from '../audio/types.js';
+import { JOB_MODES, type AudioParams, type FastParams, type GatysParams, type JobMode } from './jobs.js';
 
 /** An error with an HTTP status; the message is what the client sees as {error}. */
 export class HttpError extends Error {
@@ -21,15 +22,19 @@ const bad = (msg: string) => new HttpError(400, msg);
 
 const GATYS_ROWS = apiRowsFor('image');
 const FAST_ROWS = apiRowsFor('fast');
+const AUDIO_ROWS = apiRowsFor('audio');
 /** The text fields of each mode: one per API row of the option table. */
 export const GATYS_FIELDS: readonly string[] = GATYS_ROWS.map((j) => fieldOf(j.row));
 export const FAST_FIELDS: readonly string[] = FAST_ROWS.map((j) => fieldOf(j.row));
+export const AUDIO_FIELDS: readonly string[] = AUDIO_ROWS.map((j) => fieldOf(j.row));
 
 export interface ParamLimits {
   /** Largest `size` accepted (long side, px). */
   maxSize: number;
-  /** Largest iters × scales accepted. */
+  /** Largest iters × scales accepted (for sound jobs: L-BFGS iterations; Griffin-Lim may have 10 times more). */
   maxIters: number;
+  /** Longest sound accepted (uploads and texture), seconds. */
+  maxAudioSeconds: number;
 }
 
 export interface ParamContext {
@@ -123,7 +128,7 @@ function asHttp<T>(f: () => T): T {
 
 /** The mode of a request: `mode` field, default gatys. */
 export function parseMode(fields: Record<string, string>): JobMode {
-  return fields.mode === undefined ? 'gatys' : oneOf('mode', fields.mode, ['gatys', 'fast'] as const);
+  return fields.mode === undefined ? 'gatys' : oneOf('mode', fields.mode, JOB_MODES);
 }
 
 /**
@@ -188,12 +193,44 @@ export function parseFastParams(fields: Record<string, string>, styles: number, 
   return params as FastParams;
 }
 
-/** StylizeOptions for a Gatys job (paths of its stored inputs): each API field back to its option key. */
-export function stylizeOptionsFor(p: GatysParams, content: string, styles: string[]): StylizeOptions {
+/** Validates the text fields of a sound job (without `mode`) for `styles` uploaded style sounds; defaults filled in. */
+export function parseAudioParams(fields: Record<string, string>, styles: number, hasContent: boolean, ctx: ParamContext): AudioParams {
+  for (const k of Object.keys(fields)) {
+    if (!AUDIO_FIELDS.includes(k)) throw bad(`field ${shown(k)} does not apply to mode=audio; its fields are ${AUDIO_FIELDS.join(', ')}`);
+  }
+  if (styles === 0) throw bad('mode=audio needs a style sound: a multipart file field named "style"');
+  const given = parseFields(AUDIO_ROWS, fields);
+  if (!hasContent && given.texture === undefined) throw bad('mode=audio needs a "content" sound file, or texture=<seconds> to synthesise the style\'s texture');
+  if (hasContent && given.texture !== undefined) throw bad('texture makes a sound from the style alone; leave out the "content" file or the texture field');
+  const r = asHttp(() => resolveTableOptions('audio', { ...given, ...(hasContent ? { content: 'content' } : {}), styles: Array.from({ length: styles }, () => 'style') }));
+  const { maxIters, maxAudioSeconds } = ctx.limits;
+  if ((r.iters as number) > maxIters) throw bad(`iters must be at most ${maxIters} on this server, got ${String(r.iters)}`);
+  if ((r.glIters as number) > 10 * maxIters) throw bad(`gl_iters must be at most ${10 * maxIters} on this server, got ${String(r.glIters)}`);
+  if (r.texture !== undefined && (r.texture as number) > maxAudioSeconds) throw bad(`texture must be at most ${maxAudioSeconds} s on this server, got ${String(r.texture)}`);
+  const params: Record<string, unknown> = {};
+  for (const j of AUDIO_ROWS) {
+    const v = j.default === undefined ? given[j.key] : r[j.key];
+    if (v !== undefined) params[fieldOf(j.row)] = v;
+  }
+  return params as AudioParams;
+}
+
+/** The library options of stored parameters: each API field of `rows` back to its option key. */
+function optionsOf(rows: readonly JobRow[], p: object): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const j of GATYS_ROWS) {
+  for (const j of rows) {
     const v = (p as Record<string, unknown>)[fieldOf(j.row)];
     if (v !== undefined) o[j.key] = v;
   }
-  return { ...o, content, styles } as StylizeOptions;
+  return o;
+}
+
+/** StylizeOptions for a Gatys job (paths of its stored inputs): each API field back to its option key. */
+export function stylizeOptionsFor(p: GatysParams, content: string, styles: string[]): StylizeOptions {
+  return { ...optionsOf(GATYS_ROWS, p), content, styles } as StylizeOptions;
+}
+
+/** AudioOptions for a sound job (paths of its stored inputs; no content with texture). */
+export function audioOptionsFor(p: AudioParams, content: string | undefined, styles: string[]): AudioOptions {
+  return { ...optionsOf(AUDIO_ROWS, p), ...(content === undefined ? {} : { content }), styles } as AudioOptions;
 }

@@ -17,7 +17,7 @@
 // Nothing else in the server touches the disk layout: routes go through JobQueue only.
 import type { LossTerms } from '../loss/types.js';
 import type { QueueStats } from './api-types.js';
-import type { JobRecord, JobSpec, JobView } from './jobs.js';
+import type { JobFile, JobRecord, JobSpec, JobView } from './jobs.js';
 
 export type { QueueStats } from './api-types.js';
 
@@ -88,10 +88,14 @@ export interface RunContext {
 }
 
 export interface RunOutcome {
-  /** The encoded result (PNG, with provenance metadata). */
-  png: Buffer;
-  width: number;
-  height: number;
+  /** The encoded result, with provenance metadata: a PNG, or a WAV for mode=audio (stored as resultFileOf(mode)). */
+  result: Buffer;
+  /** Other files kept with the result (a sound's spectrogram sheet). */
+  extra?: { name: 'spectrogram.png'; data: Buffer }[];
+  width?: number;
+  height?: number;
+  /** Seconds of a sound result. */
+  duration?: number;
   loss?: LossTerms | null;
   lossHistory?: number[];
 }
@@ -136,7 +140,7 @@ export interface JobQueue {
   /** The events of a job after `afterSeq` that are still kept (for an SSE client that reconnects with Last-Event-ID). */
   eventsAfter(id: string, afterSeq: string): Awaitable<JobEvent[]>;
   /** A stored file of a job: its local path, or its bytes (a remote store); undefined if it does not exist. */
-  file(id: string, name: 'result.png' | 'preview.png'): Promise<string | Buffer | undefined>;
+  file(id: string, name: JobFile): Promise<string | Buffer | undefined>;
   stats(): Awaitable<QueueStats>;
   /** Start (or resume) running queued jobs. */
   start(): void;

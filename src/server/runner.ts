@@ -1,6 +1,7 @@
 // The default job runner of the server: Gatys jobs through stylize() (progress per iteration, a
 // preview PNG every few iterations, cancellation through the AbortSignal), fast jobs through
-// fastStylize() with each network loaded once and its sessions reused; results are PNGs with provenance.
+// fastStylize() with each network loaded once and its sessions reused (results are PNGs with provenance),
+// sound jobs through run-audio.ts.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { VERSION } from '../version.js';
 import type { FastParams, GatysParams } from './jobs.js';
 import type { FastModelInfo } from './models.js';
 import { stylizeOptionsFor } from './params.js';
+import { runAudioJob } from './run-audio.js';
 import type { JobRunner, RunContext, RunOutcome } from './queue.js';
 
 export interface RunnerConfig {
@@ -88,7 +90,7 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
     });
     const meta = withClientNames(await provenanceFor(options, result), ctx);
     const png = await encodeImage(result.image, 'png', { metadata: meta });
-    return { png, width: result.image.width, height: result.image.height, loss: result.loss, lossHistory: result.lossHistory };
+    return { result: png, width: result.image.width, height: result.image.height, loss: result.loss, lossHistory: result.lossHistory };
   }
 
   async function runFast(ctx: RunContext, p: FastParams): Promise<RunOutcome> {
@@ -109,13 +111,20 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
       [PROVENANCE_KEYS.contentSha256]: createHash('sha256').update(await readFile(contentPath)).digest('hex'),
     };
     const png = await encodeImage(img, 'png', { metadata: meta });
-    return { png, width: img.width, height: img.height, loss: null, lossHistory: [] };
+    return { result: png, width: img.width, height: img.height, loss: null, lossHistory: [] };
   }
 
   return {
     run: (ctx) => {
       const { job } = ctx; // checking job.mode narrows job.params
-      return job.mode === 'fast' ? runFast(ctx, job.params) : runGatys(ctx, job.params);
+      switch (job.mode) {
+        case 'fast':
+          return runFast(ctx, job.params);
+        case 'audio':
+          return runAudioJob(ctx, job.params, cfg);
+        default:
+          return runGatys(ctx, job.params);
+      }
     },
     async close() {
       const all = [...models.values()];

@@ -1,7 +1,7 @@
 // Checks of a run's images against the run, made before any work: each working image is large enough
 // for the deepest VGG layer used (every 2x2 pooling halves it), and an init image has the content's shape.
 import { optionError } from '../errors.js';
-import { longSideDims } from '../image/io.js';
+import { longSideDims } from '../image/dims.js';
 import { poolsBefore } from '../loss/tiled.js';
 
 /** The deepest of `layers` and the smallest side (px) an image needs to reach it: 2^(poolings before it). */

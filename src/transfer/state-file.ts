@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { isRecord } from '../util/guards.js';
 import { VERSION } from '../version.js';
 import type { InputHashes, OptimizerState, ResumeState, StateOptions, StateReason } from './types.js';
+import type { StrongWolfeState } from '../optim/index.js';
 
 export const STATE_VERSION = 2;
 export const STATE_MAGIC = 'styleloom-state\n';
@@ -70,6 +71,10 @@ function arraysOf(s: ResumeState): [string, Float32Array[]][] {
   const op = s.optimizer;
   if (op.kind === 'adam') list.push(['adam.m', [op.m]], ['adam.v', [op.v]]);
   else list.push(['lbfgs.d', [op.d]], ['lbfgs.prevGrad', [op.prevGrad]], ['lbfgs.dirs', op.dirs], ['lbfgs.stps', op.stps]);
+  if (op.kind === 'lbfgs' && op.search) {
+    const w = op.search.wolfe;
+    list.push(['lbfgs.search.x0', [op.search.x0]], ['lbfgs.search.g0', [w.g0]], ['lbfgs.search.gPrev', [w.gPrev]], ['lbfgs.search.bracketG', w.bracketG]);
+  }
   return list;
 }
 
@@ -91,7 +96,9 @@ export function encodeState(s: ResumeState): Uint8Array[] {
     offset += 4 * length;
   }
   const op = s.optimizer;
-  const optimizer = op.kind === 'adam' ? { kind: op.kind, t: op.t } : { kind: op.kind, nIter: op.nIter, t: op.t, hDiag: op.hDiag, ro: op.ro };
+  // a line search in progress: its scalars here, its vectors in the arrays
+  const search = op.kind === 'lbfgs' && op.search ? (({ g0, gPrev, bracketG, ...w }) => ({ ...w, gradients: bracketG.length }))(op.search.wolfe) : undefined;
+  const optimizer = op.kind === 'adam' ? { kind: op.kind, t: op.t } : { kind: op.kind, nIter: op.nIter, t: op.t, hDiag: op.hDiag, ro: op.ro, search };
   const header = {
     format: 'styleloom-state',
     version: STATE_VERSION,
@@ -254,6 +261,18 @@ export function parseState(bytes: Uint8Array, name = 'state'): ResumeState {
       dirs: Array.from({ length: k }, (_, i) => dirs.subarray(i * n, (i + 1) * n)),
       stps: Array.from({ length: k }, (_, i) => stps.subarray(i * n, (i + 1) * n)),
     };
+    if (op.search !== undefined) {
+      // checked in full by the optimiser's setState (StrongWolfe.checkState)
+      if (!isRecord(op.search) || !isInt(op.search.gradients) || op.search.gradients > 2) throw corrupt('lbfgs line search');
+      const m = op.search.gradients;
+      const bg = arr('lbfgs.search.bracketG');
+      if (bg.length !== m * n) throw corrupt(`lbfgs line search: ${m} gradients need ${m * n} values`);
+      const { gradients: _, ...w } = op.search;
+      optimizer.search = {
+        x0: vec('lbfgs.search.x0', false),
+        wolfe: { ...w, g0: vec('lbfgs.search.g0', false), gPrev: vec('lbfgs.search.gPrev', false), bracketG: Array.from({ length: m }, (_, i) => bg.subarray(i * n, (i + 1) * n)) } as StrongWolfeState,
+      };
+    }
   } else throw corrupt('optimizer kind');
 
   let ema: ResumeState['ema'];

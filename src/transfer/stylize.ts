@@ -1,12 +1,12 @@
 // The Gatys loop behind the library API: load images and weights, build each scale's loss evaluator
 // once (evaluator.ts), then iterate (one loss+gradient evaluation + one optimiser step per iteration),
 // coarse to fine, with progress, snapshots, resumable states, NaN detection and cancellation.
-import { optionError, StyleloomError } from '../errors.js';
+import { StyleloomError } from '../errors.js';
 import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { matchColors, preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
-import { TERM_NAMES } from '../loss/gatys.js';
-import { loadVggWeights, resolveLayers } from '../model/vgg19.js';
+import { resolveLayers } from '../model/vgg19.js';
+import { loadVggWeights } from '../model/vgg19-file.js';
 import { resolveWeightsPath } from '../model/weights.js';
 import { BestIterate, createOptimizer } from '../optim/index.js';
 import { randn } from '../util/rng.js';
@@ -19,12 +19,12 @@ import { checkInputs, checkResume, stateOptionsOf } from './resume.js';
 import { STATE_VERSION } from './state-file.js';
 import { VERSION } from '../version.js';
 import { createEvaluator } from './evaluator.js';
+import { checkFinite, IterateAverage, lbfgsHistoryFor, msPerIterOf, NOISE_STD, scaleSizes } from './loop-parts.js';
+
+export { lbfgsHistoryFor, NOISE_STD, scaleSizes } from './loop-parts.js';
 import { coveredEvaluator, coverInit, loadRunMasks, masksAtScale } from './masks.js';
 import { compositeRgb } from '../image/mask.js';
 import type { LossTerms, OptimizerState, ResumeState, StateReason, StylizeHooks, StylizeOptions, StylizeResult } from './types.js';
-
-/** Standard deviation of the noise init in Caffe units (the peer's `10 * N(0,1)`). */
-export const NOISE_STD = 10;
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
@@ -41,36 +41,6 @@ async function initialImage(o: ResolvedOptions, content: RgbImage, init: HeldIma
     return x;
   }
   return toCaffe(await loadAtSize(init ? await decodeHeld(init) : o.init, content.width, content.height));
-}
-
-/** L-BFGS history pairs: torch's 100, fewer when 100 pairs of this image would exceed ~4 GB. */
-export function lbfgsHistoryFor(n: number): number {
-  return Math.max(5, Math.min(100, Math.floor(4e9 / (8 * n))));
-}
-
-function checkFinite(loss: LossTerms, iter: number, o: ResolvedOptions): void {
-  if (Number.isFinite(loss.total)) return;
-  const term = TERM_NAMES.find((t) => !Number.isFinite(loss[t])) ?? 'total';
-  const hint = o.optimizer === 'adam' ? `lower --lr (now ${o.lr})` : 'use --optimizer adam with a small --lr, or lower --style-weight';
-  throw new StyleloomError('E_DIVERGED', `the ${term} loss became ${loss[term]} at iteration ${iter}; the optimisation diverged — ${hint}`);
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/**
- * Long sides of a coarse-to-fine run: `scales` sizes growing geometrically from `minSize` (default:
- * a factor √2 between scales) up to `size`.
- */
-export function scaleSizes(size: number, scales: number, minSize?: number): number[] {
-  if (scales <= 1) return [size];
-  const lo = minSize ?? Math.max(16, Math.round(size / Math.SQRT2 ** (scales - 1)));
-  if (lo > size) throw optionError('E_USAGE', `{minSize} ${lo} is larger than {size} ${size}; lower it`);
-  return Array.from({ length: scales }, (_, i) => Math.round(lo * (size / lo) ** (i / (scales - 1))));
 }
 
 /**
@@ -146,7 +116,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       return o.originalColors ? preserveColors(img, content) : img;
     };
     try {
-      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) });
+      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length), lineSearch: o.lineSearch });
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
@@ -206,7 +176,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
           lossHistory: history,
           loss: out.info,
           iters: totalIters,
-          msPerIter: median(times.length > 2 ? times.slice(2) : times),
+          msPerIter: msPerIterOf(times),
           contentLayers: layers.content,
           styleLayers: layers.style,
           sizes,
@@ -217,35 +187,6 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
     }
   }
   throw new StyleloomError('E_INTERNAL', 'no scale was run');
-}
-
-/** Bias-corrected exponential moving average of the iterate (as style-transfer-pytorch averages its image). */
-class IterateAverage {
-  private readonly acc: Float32Array;
-  private weight = 0;
-  constructor(x: Float32Array, private readonly decay: number) {
-    this.acc = new Float32Array(x.length);
-  }
-  update(x: Float32Array): void {
-    const d = this.decay;
-    for (let k = 0; k < x.length; k++) this.acc[k] = d * this.acc[k] + (1 - d) * x[k];
-    this.weight = d * this.weight + (1 - d);
-  }
-  value(): Float32Array {
-    const out = new Float32Array(this.acc.length);
-    const w = this.weight || 1;
-    for (let k = 0; k < out.length; k++) out[k] = this.acc[k] / w;
-    return out;
-  }
-  /** The live accumulator and weight (for a resumable state). */
-  getState(): { weight: number; acc: Float32Array } {
-    return { weight: this.weight, acc: this.acc };
-  }
-  setState(s: { weight: number; acc: Float32Array }): void {
-    if (s.acc.length !== this.acc.length) throw new StyleloomError('E_INPUT', `cannot resume: the state's average has ${s.acc.length} values for an image of ${this.acc.length}`);
-    this.acc.set(s.acc);
-    this.weight = s.weight;
-  }
 }
 
 /** The previous scale's image, resized (Lanczos, in 8 bits) to the next scale's size, in Caffe space. */

@@ -1,11 +1,12 @@
 // Computes the fixed targets of the loss once: content features P_l of the content image and the
 // blended style Grams A_l = sum_k b_k/sum(b) G_l(style_k), each with a forward-only graph; with regions,
 // one blended target per region (its own styles), each style's Gram guided by its style region if any.
+// Browser-safe: the sessions come from the runtime the caller passes (node or web).
 import { buildTargetGraph, styleKey } from '../loss/gatys.js';
 import type { MaskPlane } from '../loss/regions.js';
 import { toOnnx } from '../graph/onnx-export.js';
 import type { VggWeights } from '../model/vgg19.js';
-import { createRunner, type SessionOptions } from '../runtime/session.js';
+import type { RuntimeSession } from '../runtime/types.js';
 import type { PoolKind } from '../loss/types.js';
 
 export interface Targets {
@@ -19,11 +20,11 @@ async function runFeatures(
   contentLayers: string[],
   styleLayers: string[],
   pool: PoolKind,
-  session: SessionOptions,
+  session: RuntimeSession,
   region?: MaskPlane,
 ): Promise<Record<string, Float32Array>> {
   const g = buildTargetGraph(weights, image.height, image.width, contentLayers, styleLayers, pool, region);
-  const runner = await createRunner(toOnnx(g, 'targets'), session);
+  const runner = await session.runtime.createRunner(toOnnx(g, 'targets'), session);
   try {
     return await runner.run({ image: { data: image.data, dims: [1, 3, image.height, image.width] } });
   } finally {
@@ -47,7 +48,7 @@ export async function computeTargets(
   contentLayers: string[],
   styleLayers: string[],
   pool: PoolKind,
-  session: SessionOptions,
+  session: RuntimeSession,
   guide: TargetGuide = {},
 ): Promise<Targets> {
   const out: Targets = { content: new Map(), style: new Map() };

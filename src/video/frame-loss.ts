@@ -3,7 +3,7 @@
 // term (the warped previous result and its consistency mask are inputs, so no graph is rebuilt per frame).
 import { buildLossGraph, buildTargetGraph, TERM_NAMES, type LossSpec } from '../loss/gatys.js';
 import { toOnnx } from '../graph/onnx-export.js';
-import { createRunner, type FloatTensor, type Runner, type SessionOptions } from '../runtime/session.js';
+import { createRunner, nodeRuntime, type FloatTensor, type Runner, type SessionOptions } from '../runtime/session.js';
 import type { LossTerms } from '../loss/types.js';
 import { computeTargets } from '../transfer/targets.js';
 
@@ -26,7 +26,7 @@ export async function createFrameEvaluator(spec: LossSpec, width: number, height
   const style = spec.styleWeight ? spec.styleLayers : [];
   const content = spec.contentWeight ? spec.contentLayers : [];
   const dummy = { data: new Float32Array(3 * width * height), width, height };
-  const targets = await computeTargets(spec.weights, dummy, styles, styles.map(() => 1), [], style, spec.pool, session);
+  const targets = await computeTargets(spec.weights, dummy, styles, styles.map(() => 1), [], style, spec.pool, { ...session, runtime: nodeRuntime });
   const lg = buildLossGraph(spec, height, width);
   const feeds: Record<string, FloatTensor> = {};
   for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };

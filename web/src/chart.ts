@@ -4,6 +4,7 @@ import { svg } from './dom.js';
 import { el } from './elements.js';
 import { sci, sup } from './format.js';
 import { state } from './state.js';
+import { optimiserIters } from './sound.js';
 
 let chartQueued = false;
 export function scheduleChart() {
@@ -32,7 +33,7 @@ export function drawChart() {
   const pad = { l: 46, r: 10, t: 8, b: 20 };
   const iw = W - pad.l - pad.r;
   const ih = H - pad.t - pad.b;
-  const n = Math.max(state.view?.job.progress.iters ?? 0, raw.length);
+  const n = Math.max(state.view ? optimiserIters(state.view.job) : 0, raw.length);
   let lo = Math.log10(best[best.length - 1]);
   let hi = Math.log10(best[0]);
   if (hi - lo < 1e-6) {

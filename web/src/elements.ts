@@ -10,6 +10,7 @@ export const el = {
   iters: $<HTMLInputElement>('iters'),
   originalColors: $<HTMLInputElement>('original-colors'),
   model: $<HTMLSelectElement>('model'),
+  weightsUrl: $<HTMLInputElement>('weights-url'),
   stage: $('stage'),
   stageImg: $<HTMLImageElement>('stage-img'),
   stageEmpty: $('stage-empty'),

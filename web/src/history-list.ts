@@ -6,6 +6,7 @@ import { h } from './dom.js';
 import { el } from './elements.js';
 import { ago, title } from './format.js';
 import { state } from './state.js';
+import { resultPicture } from './sound.js';
 
 /** What a click on a past job does (set by main: open it on the stage). */
 let openJob: (id: string) => void = () => {};
@@ -36,12 +37,13 @@ export async function refreshHistory() {
     return;
   }
   for (const j of jobs) {
-    const src = j.resultUrl ?? j.previewUrl;
+    const src = resultPicture(j) ?? j.previewUrl;
     const thumb = src ? h('img', { class: 'history-thumb', src, alt: '', loading: 'lazy', decoding: 'async' }) : h('span', { class: 'history-thumb placeholder' });
     const model = 'model' in j.params ? j.params.model : undefined;
     const iters = 'iters' in j.params ? j.params.iters : undefined;
     const name = j.mode === 'fast' ? `${title(j.inputs?.content)} · ${title(model)}` : `${title(j.inputs?.content)} × ${title(j.inputs?.styles?.[0])}`;
-    const bits = [j.params.size ? `${j.params.size} px` : 'full size', j.mode === 'fast' ? 'fast' : `${iters} it`, ago(j.createdAt)];
+    const size = 'size' in j.params ? j.params.size : undefined;
+    const bits = [j.mode === 'audio' ? `sound${j.duration ? `, ${j.duration.toFixed(1)} s` : ''}` : size ? `${size} px` : 'full size', j.mode === 'fast' ? 'fast' : `${iters} it`, ago(j.createdAt)];
     const status = j.status === 'running' && j.progress.iters ? `${Math.round((100 * j.progress.iter) / j.progress.iters)}%` : j.status;
     const b = h(
       'button',

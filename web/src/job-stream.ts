@@ -4,12 +4,14 @@ import { isFinal } from '../../src/server/api-types.js';
 import type { JobView } from '../../src/server/api-types.js';
 import type { LossTerms } from '../../src/loss/types.js';
 import { cancelJob, getJob } from './api.js';
+import { cancelOnDevice } from './device.js';
 import { drawChart, scheduleChart } from './chart.js';
 import { toast } from './dom.js';
 import { el } from './elements.js';
 import { markCurrent, refreshHistory, throttledHistory } from './history-list.js';
 import { refreshHealth } from './server-status.js';
 import { renderJob, showImage } from './job-view.js';
+import { resultPicture } from './sound.js';
 import { state, type View } from './state.js';
 
 /** The data of the stream's `progress` events. */
@@ -41,7 +43,8 @@ export async function openJob(id: string) {
   renderJob();
   drawChart();
   markCurrent();
-  if (job.resultUrl) showImage(job.resultUrl, 'result');
+  const picture = resultPicture(job);
+  if (picture) showImage(picture, 'result');
   else if (job.previewUrl) showImage(job.previewUrl, 'preview', job.progress.iter);
   if (!isFinal(job.status)) subscribe(view);
 }
@@ -61,7 +64,8 @@ function subscribe(v: View) {
     if (isFinal(job.status)) {
       es.close();
       v.es = undefined;
-      if (job.status === 'done' && job.resultUrl) showImage(job.resultUrl, 'result');
+      const picture = resultPicture(job);
+      if (job.status === 'done' && picture) showImage(picture, 'result');
       if (job.status === 'failed') toast(`The job failed: ${job.error ?? 'unknown error'}`, 'error');
       void refreshHistory();
       void refreshHealth();
@@ -94,6 +98,7 @@ function subscribe(v: View) {
 /** The Cancel button: cancels the job on the stage and shows its final state. */
 export async function cancelCurrent() {
   if (!state.view) return;
+  if (state.view.local) return cancelOnDevice(state.view);
   el.cancel.disabled = true;
   try {
     const job = await cancelJob(state.view.id);

@@ -4,6 +4,7 @@ import { isFinal } from '../../src/server/api-types.js';
 import { h } from './dom.js';
 import { el } from './elements.js';
 import { duration, sci, stem, title } from './format.js';
+import { optimiserIters, renderSoundResult } from './sound.js';
 import { jobContent, state } from './state.js';
 
 /** Loads an image off-screen, then swaps it in (no flicker); older previews never replace newer ones. */
@@ -24,8 +25,10 @@ export function showImage(url: string, kind: 'preview' | 'result', iter = 0) {
     el.stageImg.hidden = false;
     el.stageEmpty.hidden = true;
     fitStage();
-    el.stageBadge.hidden = false;
-    el.stageBadge.textContent = kind === 'result' ? `Result · ${img.naturalWidth} × ${img.naturalHeight}` : `Live preview · iteration ${iter}`;
+    const sound = v.job.mode === 'audio';
+    el.stageBadge.hidden = sound && kind === 'result'; // the sheet labels its own panels
+    el.stageBadge.textContent =
+      kind === 'result' ? (sound ? 'Spectrograms · content, style, result' : `Result · ${img.naturalWidth} × ${img.naturalHeight}`) : `Live ${sound ? 'spectrogram' : 'preview'} · iteration ${iter}`;
   };
   img.src = url;
 }
@@ -60,6 +63,7 @@ export function renderJob() {
   el.bar.setAttribute('aria-valuenow', pct.toFixed(0));
   const model = 'model' in job.params ? job.params.model : undefined;
   const what = job.mode === 'fast' ? `${title(job.inputs?.content)} · ${title(model)} network` : `${title(job.inputs?.content)} × ${title(job.inputs?.styles?.[0])}`;
+  renderSoundResult(job);
   el.stageTitle.textContent = what;
   el.stageTitle.title = what;
 
@@ -73,7 +77,8 @@ export function renderJob() {
       break;
     case 'running':
       if (job.mode === 'fast') text = 'Painting in one pass…';
-      else text = `Iteration ${iter} / ${iters}`;
+      else if (iter > optimiserIters(job)) text = `Phase (Griffin-Lim) ${iter - optimiserIters(job)} / ${iters - optimiserIters(job)}`;
+      else text = `Iteration ${iter} / ${optimiserIters(job)}`;
       if (v.rate && iter - v.rate.i0 >= 2) {
         const r = (iter - v.rate.i0) / ((now - v.rate.t0) / 1000);
         if (r > 0 && Number.isFinite(r)) {
@@ -83,7 +88,7 @@ export function renderJob() {
       }
       break;
     case 'done':
-      text = job.mode === 'fast' ? 'Done' : `Done · ${iters} iterations`;
+      text = job.mode === 'fast' ? 'Done' : job.mode === 'audio' ? `Done · ${job.duration?.toFixed(1) ?? '?'} s of sound` : `Done · ${iters} iterations`;
       if (Number.isFinite(took)) eta = `took ${duration(took)}`;
       break;
     case 'failed':
@@ -101,7 +106,7 @@ export function renderJob() {
   el.cancel.hidden = isFinal(job.status);
   if (job.status === 'done' && job.resultUrl) {
     el.download.href = job.resultUrl;
-    el.download.setAttribute('download', `styleloom-${stem(job.inputs?.content)}-${job.id.slice(0, 8)}.png`);
+    el.download.setAttribute('download', `styleloom-${stem(job.inputs?.content)}-${job.id.slice(0, 8)}.${job.mode === 'audio' ? 'wav' : 'png'}`);
     el.download.setAttribute('aria-disabled', 'false');
   } else {
     el.download.removeAttribute('href');
@@ -113,7 +118,8 @@ export function renderJob() {
   el.lossTerms.replaceChildren();
   if (loss) {
     const term = (name: string, x: number, cls = '') => h('span', { class: `term ${cls}` }, name, h('b', {}, sci(x)));
-    el.lossTerms.append(term('total', loss.total, 'total'), term('style', loss.style), term('content', loss.content), term('tv', loss.tv));
+    el.lossTerms.append(term('total', loss.total, 'total'), term('style', loss.style), term('content', loss.content));
+    if (job.mode !== 'audio') el.lossTerms.append(term('tv', loss.tv));
   }
 }
 

@@ -12,9 +12,11 @@ import { fitStage, renderJob, wireCompare } from './job-view.js';
 import { loadSettings } from './persist.js';
 import { loadSamples, wireDrop } from './pickers.js';
 import { refreshHealth } from './server-status.js';
-import { loadModels, renderSettings, setMode, wireSettings } from './settings.js';
-import { start } from './start.js';
+import { loadModels, renderSettings, setMode, setWhere, wireSettings } from './settings.js';
+import { initialWhere } from './device.js';
+import { start, updateStart } from './start.js';
 import { wireMaskEditor } from './mask-editor.js';
+import { wireSounds } from './sound.js';
 import { DEV, state } from './state.js';
 
 function init() {
@@ -24,6 +26,7 @@ function init() {
   wireDrop('content');
   wireDrop('style');
   wireMaskEditor();
+  wireSounds(updateStart);
   // a file dropped beside the tiles must not replace the page
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
@@ -43,10 +46,13 @@ function init() {
 
   renderSettings();
   setMode(state.mode);
-  void loadModels();
-  void loadSamples();
-  void refreshHealth();
-  void refreshHistory();
+  void refreshHealth().then((up) => {
+    setWhere(initialWhere(up));
+    if (!up) return; // a static host (or the server is down): no models, samples or history to read
+    void loadModels();
+    void loadSamples();
+    void refreshHistory();
+  });
   const m = /^#job=([0-9a-f-]{36})$/.exec(location.hash);
   if (m) void openJob(m[1]);
 }

@@ -1,5 +1,6 @@
 // Keeps the settings (sliders, colours, mode, fast network) in localStorage between visits; not
 // read back under ?dev.
+import { JOB_MODES } from '../../src/server/api-types.js';
 import { el } from './elements.js';
 import { DEV, state } from './state.js';
 
@@ -25,7 +26,7 @@ export function loadSettings() {
     if (s.size) el.size.value = s.size;
     if (s.iters) el.iters.value = s.iters;
     el.originalColors.checked = Boolean(s.orig);
-    if (s.mode === 'fast' || s.mode === 'gatys') state.mode = s.mode;
+    if (JOB_MODES.includes(s.mode)) state.mode = s.mode;
     if (typeof s.model === 'string') state.fastModel = s.model;
   } catch {
     /* ignore */

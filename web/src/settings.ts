@@ -1,6 +1,7 @@
 // The settings card: the sliders' read-outs, the Optimisation / Fast switch, the fast network list,
 // and which of them the server's models allow (GET /api/models).
 import type { JobMode, ModelsView } from '../../src/server/api-types.js';
+import { saveWhere } from './device.js';
 import { getModels } from './api.js';
 import { applyServerLimits, paintSlider, sliderInputs, styleWeight } from './controls.js';
 import { $, h, toast } from './dom.js';
@@ -9,7 +10,7 @@ import { pow10, title } from './format.js';
 import { saveSettings } from './persist.js';
 import { renderStyleThumbs, renderStyleTile, selectModel } from './pickers.js';
 import { updateStart } from './start.js';
-import { state } from './state.js';
+import { state, type Where } from './state.js';
 
 export function renderSettings() {
   $('style-weight-out').textContent = pow10(styleWeight());
@@ -21,12 +22,19 @@ export function renderSettings() {
 
 export function setMode(m: JobMode) {
   state.mode = m;
-  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg')) b.setAttribute('aria-checked', String(b.dataset.mode === m));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-mode]')) b.setAttribute('aria-checked', String(b.dataset.mode === m));
   const fast = m === 'fast';
+  const sound = m === 'audio';
   $('field-model').hidden = !fast;
-  $('field-style-weight').hidden = fast;
+  // sound jobs use the audio command's defaults but for the iterations (its style weight is on another scale)
+  $('field-style-weight').hidden = fast || sound;
   $('field-iters').hidden = fast;
-  $('field-iters').parentElement!.classList.toggle('single', fast);
+  $('field-size').hidden = sound;
+  $('field-original-colors').hidden = sound;
+  $('field-iters').parentElement!.classList.toggle('single', fast || sound);
+  $('images-card').hidden = sound;
+  $('mask-card').hidden = sound;
+  $('sound-card').hidden = !sound;
   $('style-label').textContent = fast ? 'Network' : 'Style';
   $('drop-style').classList.toggle('locked', fast);
   $<HTMLInputElement>('file-style').disabled = fast;
@@ -34,6 +42,27 @@ export function setMode(m: JobMode) {
   renderStyleTile();
   updateStart();
   saveSettings();
+}
+
+/** On the server (jobs on the API) or on this device (the browser bundle, nothing uploaded). */
+export function setWhere(w: Where) {
+  state.where = w;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-where]')) b.setAttribute('aria-checked', String(b.dataset.where === w));
+  $('field-weights').hidden = w !== 'device';
+  // the fast networks and sound jobs live on the server
+  const segFast = document.querySelector<HTMLButtonElement>('.seg[data-mode="fast"]')!;
+  const segGatys = document.querySelector<HTMLButtonElement>('.seg[data-mode="gatys"]')!;
+  document.querySelector<HTMLButtonElement>('.seg[data-mode="audio"]')!.disabled = w === 'device';
+  if (w === 'device') {
+    segFast.disabled = true;
+    segGatys.disabled = false;
+    if (state.mode === 'fast' || state.mode === 'audio') setMode('gatys');
+  } else if (state.models) {
+    segFast.disabled = state.models.fast.length === 0;
+    segGatys.disabled = !state.models.vgg.name;
+  } else segFast.disabled = false;
+  updateStart();
+  saveWhere();
 }
 
 /** Sliders, colour switch, mode buttons and network list: re-render and save on every change. */
@@ -44,7 +73,12 @@ export function wireSettings() {
       saveSettings();
     });
   el.originalColors.addEventListener('change', saveSettings);
-  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg')) b.addEventListener('click', () => setMode(b.dataset.mode as JobMode));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-mode]')) b.addEventListener('click', () => setMode(b.dataset.mode as JobMode));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-where]')) b.addEventListener('click', () => setWhere(b.dataset.where as Where));
+  el.weightsUrl.addEventListener('input', () => {
+    saveWhere();
+    updateStart();
+  });
   el.model.addEventListener('change', () => selectModel(el.model.value));
 }
 
@@ -70,5 +104,6 @@ export async function loadModels() {
   if (state.mode === 'fast' && segFast.disabled) state.mode = 'gatys';
   if (state.mode === 'gatys' && segGatys.disabled && !segFast.disabled) state.mode = 'fast';
   setMode(state.mode);
+  if (state.where === 'device') setWhere('device');
   renderSettings();
 }

@@ -9,15 +9,27 @@ import { pow10, title } from './format.js';
 import { refreshHistory } from './history-list.js';
 import { openJob } from './job-stream.js';
 import { refreshHealth } from './server-status.js';
-import { jobContent, picked, state } from './state.js';
+import { jobContent, picked, state, type Picked } from './state.js';
+import { runOnDevice } from './device.js';
 import { maskBlob, maskMode } from './mask-editor.js';
+import { soundForm, soundStart } from './sound.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
   const noVgg = models !== null && !models.vgg.name;
   let hint = '';
   let ok = false;
-  if (mode === 'gatys') {
+  if (mode === 'audio') ({ ok, hint } = soundStart());
+  else if (state.where === 'device') {
+    if (!el.weightsUrl.value.trim()) hint = 'Give the URL of VGG-19 weights (safetensors) to run on this device.';
+    else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
+    else if (!picked.content) hint = 'Now choose a photo.';
+    else if (!picked.style) hint = 'Now choose a painting.';
+    else {
+      ok = true;
+      hint = `${el.size.value} px · ${el.iters.value} iterations · on this device, nothing uploaded`;
+    }
+  } else if (mode === 'gatys') {
     if (noVgg) hint = 'The server has no VGG-19 weights: use Fast mode.';
     else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
     else if (!picked.content) hint = 'Now choose a photo.';
@@ -38,9 +50,32 @@ export function updateStart() {
   el.startHint.textContent = hint;
 }
 
+/** Submits a job and puts it on the stage. */
+async function submit(fd: FormData, contentUrl?: string) {
+  el.startBtn.disabled = true;
+  el.startText.textContent = 'Starting…';
+  try {
+    const { id } = await createJob(fd);
+    if (contentUrl) jobContent.set(id, contentUrl);
+    await openJob(id);
+    void refreshHistory();
+    void refreshHealth();
+  } catch (e) {
+    toast((e as Error).message, 'error');
+  } finally {
+    el.startText.textContent = 'Stylise';
+    updateStart();
+  }
+}
+
 export async function start() {
+  if (state.mode === 'audio') {
+    const fd = soundForm();
+    return fd ? submit(fd) : undefined;
+  }
   const content = picked.content;
   if (!content) return;
+  if (state.where === 'device') return startOnDevice(content);
   const fd = new FormData();
   fd.append('content', content.blob, content.name);
   if (state.mode === 'fast') {
@@ -60,18 +95,16 @@ export async function start() {
   }
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
+  await submit(fd, content.url);
+}
+
+async function startOnDevice(content: Picked) {
+  const style = picked.style;
+  if (!style) return;
   el.startBtn.disabled = true;
-  el.startText.textContent = 'Starting…';
   try {
-    const { id } = await createJob(fd);
-    jobContent.set(id, content.url);
-    await openJob(id);
-    void refreshHistory();
-    void refreshHealth();
-  } catch (e) {
-    toast((e as Error).message, 'error');
+    await runOnDevice(content, style, { size: Number(el.size.value), iters: Number(el.iters.value), styleWeight: styleWeight(), originalColors: el.originalColors.checked });
   } finally {
-    el.startText.textContent = 'Stylise';
     updateStart();
   }
 }

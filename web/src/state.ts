@@ -5,6 +5,9 @@ import type { LossTerms } from '../../src/loss/types.js';
 
 export type Role = 'content' | 'style';
 
+/** Where a job runs: on the server's API, or in this browser (on this device). */
+export type Where = 'server' | 'device';
+
 export interface Picked {
   blob: Blob;
   name: string;
@@ -23,6 +26,8 @@ export interface View {
   best?: LossTerms;
   previewIter: number;
   imageSeq: number;
+  /** A run on this device (not a server job): what cancels it. */
+  local?: AbortController;
 }
 
 /** `?dev` in the address: lower slider minimums for quick tests, no saved settings. */
@@ -37,12 +42,14 @@ export const state: {
   samples: Sample[];
   models: ModelsView | null;
   mode: JobMode;
+  where: Where;
   fastModel: string;
   view: View | null;
 } = {
   samples: [],
   models: null,
   mode: 'gatys',
+  where: 'server',
   fastModel: '',
   view: null,
 };

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { StyleloomError } from '../../errors.js';
 import type { QueueStats } from '../api-types.js';
-import { isFinal, isJobId, jobView, newJobId, type JobRecord, type JobSpec } from '../jobs.js';
+import { isFinal, isJobId, jobView, newJobId, type JobFile, type JobRecord, type JobSpec } from '../jobs.js';
 import { newJobRecord, uploadsOf } from '../new-job.js';
 import { QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type NewJob } from '../queue.js';
 import { bullConnection, connectRedis, keysFor, waitForRedis, type Keys } from './connection.js';
@@ -168,7 +168,7 @@ export class RedisJobQueue implements JobQueue {
     return this.store.eventsAfter(id, afterSeq);
   }
 
-  async file(id: string, name: 'result.png' | 'preview.png'): Promise<Buffer | undefined> {
+  async file(id: string, name: JobFile): Promise<Buffer | undefined> {
     if (!isJobId(id)) return undefined;
     return this.store.readFile(id, name);
   }

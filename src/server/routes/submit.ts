@@ -3,12 +3,14 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import sharp from 'sharp';
+import { readSound } from '../../audio/sound-io.js';
+import { StyleloomError } from '../../errors.js';
 import { readImage } from '../../image/io.js';
 import { checkRunImages } from '../../transfer/image-checks.js';
 import { scaleSizes } from '../../transfer/stylize.js';
 import type { ServerContext, ServerLimits } from '../context.js';
 import { oneLine, type JobSpec } from '../jobs.js';
-import { HttpError, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
+import { apiMessage, HttpError, parseAudioParams, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
 import { QueueFullError, type UploadedFile } from '../queue.js';
 import { readUpload, type Upload, type UploadPart } from '../upload-reader.js';
 import { checkMaskUploads } from './submit-masks.js';
@@ -50,7 +52,7 @@ function clientName(filename: string | undefined): string | undefined {
 function paramContext(ctx: ServerContext): ParamContext {
   const { vgg, vggError } = ctx.models;
   return {
-    limits: { maxSize: ctx.limits.maxSize, maxIters: ctx.limits.maxIters },
+    limits: { maxSize: ctx.limits.maxSize, maxIters: ctx.limits.maxIters, maxAudioSeconds: ctx.limits.maxAudioSeconds },
     vgg: vgg ? { path: vgg.path, layers: vgg.layers } : null,
     vggError,
     fastModels: ctx.models.fast().map((m) => m.name),
@@ -96,11 +98,43 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     }
   }
 
+  function created(reply: FastifyReply, id: string, status: string) {
+    void reply.code(201).header('location', `/api/jobs/${id}`);
+    return { id, status, url: `/api/jobs/${id}`, eventsUrl: `/api/jobs/${id}/events` };
+  }
+
+  /** mode=audio: sound uploads (any format ffmpeg reads), each decoded once as the check, within the duration limit. */
+  async function submitAudio(reply: FastifyReply, upload: Upload) {
+    const { fields, content, styles, masks } = upload;
+    const hasContent = content !== undefined && content.bytes > 0;
+    const params = parseAudioParams(fields, styles.length, hasContent, paramContext(ctx));
+    if (Object.values(masks).some((m) => m.length)) throw new HttpError(400, 'mode=audio takes no masks; leave out the "mask", "style_mask" and "style_region" files');
+    const max = ctx.limits.maxAudioSeconds;
+    const check = async (f: UploadPart, role: string, stored: string): Promise<UploadedFile> => {
+      try {
+        await decodeSlot(() => readSound(f.path, { sampleRate: params.sr, maxSeconds: max, what: role }));
+      } catch (e) {
+        if (!(e instanceof StyleloomError)) throw e;
+        // the library's limit is this server's here: say so, not which CLI option raises it
+        if (e.template?.includes('{maxDuration}')) throw new HttpError(400, `${role} is longer than this server's limit of ${max} s; cut it shorter`);
+        throw new HttpError(400, apiMessage(e));
+      }
+      return { name: `${stored}.sound`, path: f.path, clientName: clientName(f.filename) };
+    };
+    const c = hasContent ? await check(content, 'the content sound', 'content') : undefined;
+    const s = [];
+    for (let k = 0; k < styles.length; k++) s.push(await check(styles[k], styles.length > 1 ? `style sound ${k + 1}` : 'the style sound', `style-${k + 1}`));
+    // a texture job has no content upload: an empty placeholder keeps the record's shape
+    const job = await queue.enqueue({ mode: 'audio', params, content: c ?? { name: 'no-content', data: Buffer.alloc(0) }, styles: s });
+    return created(reply, job.id, job.status);
+  }
+
   async function submit(reply: FastifyReply, upload: Upload) {
     const { fields, content, styles, masks } = upload;
-    if (!content || content.bytes === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
     const mode = parseMode(fields);
     delete fields.mode;
+    if (mode === 'audio') return submitAudio(reply, upload);
+    if (!content || content.bytes === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
     if (mode === 'fast') await ctx.models.refresh();
     const pc = paramContext(ctx);
     const spec: JobSpec =
@@ -140,7 +174,6 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
       spec.params.size = long > maxSize ? maxSize : undefined;
     }
     const job = await queue.enqueue({ ...spec, content: c.file, styles: s.map((x) => x.file), masks: m });
-    void reply.code(201).header('location', `/api/jobs/${job.id}`);
-    return { id: job.id, status: job.status, url: `/api/jobs/${job.id}`, eventsUrl: `/api/jobs/${job.id}/events` };
+    return created(reply, job.id, job.status);
   }
 }

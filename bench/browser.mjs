@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// styleloom in the browser against styleloom in node, in the same run: ms per iteration of the Gatys
+// loop (Adam, default layers) at one size in Debian's headless chromium on onnxruntime-web's WebAssembly,
+// one thread (page not cross-origin isolated) and several (COOP/COEP), and WebGPU where the browser has
+// an adapter, against onnxruntime-node with the same thread count. Not part of `npm test`.
+//
+//   npm run build && node bench/browser.mjs --size 256 --iters 20 --threads 2
+//
+// Needs dist/ (npm ci or npm test built it) and /usr/bin/chromium. Prints a markdown table on stdout.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(HERE, '..', 'dist');
+const { startStaticServer } = await import(path.join(DIST, 'test', 'helpers', 'static-server.js'));
+const { launchChromium, BLANK_HTML, BROWSER_DIST } = await import(path.join(DIST, 'test', 'helpers', 'browser.js'));
+const { VGG_PARTIAL } = await import(path.join(DIST, 'test', 'helpers', 'fixtures.js'));
+const { stylize } = await import(path.join(DIST, 'src', 'index.js'));
+const { readImage, resizeLongSide } = await import(path.join(DIST, 'src', 'image', 'io.js'));
+
+const argv = process.argv.slice(2);
+const opt = (k, d) => {
+  const i = argv.indexOf(k);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const SIZE = opt('--size', 256);
+const ITERS = opt('--iters', 20);
+const THREADS = opt('--threads', 2);
+const IMAGES = path.resolve(HERE, '..', '..', 'shared', 'assets', 'images');
+
+const content = await resizeLongSide(await readImage(path.join(IMAGES, 'chelsea.png')), SIZE);
+const style = await resizeLongSide(await readImage(path.join(IMAGES, 'starry_night.jpg')), SIZE);
+const common = { size: SIZE, iters: ITERS, optimizer: 'adam' };
+
+const rows = [];
+const node = await stylize({ ...common, content, styles: [style], weights: VGG_PARTIAL, threads: THREADS });
+rows.push({ what: `node (onnxruntime-node, ${THREADS} threads)`, ms: node.msPerIter, total: node.loss.total });
+
+const mounts = { '/blank.html': { bytes: BLANK_HTML, type: 'text/html' }, '/favicon.ico': { bytes: new Uint8Array(0) }, '/browser': BROWSER_DIST, '/weights/vgg.safetensors': VGG_PARTIAL };
+const browser = await launchChromium();
+try {
+  for (const [label, isolate, backend] of [
+    ['chromium, WebAssembly, 1 thread', false, 'wasm'],
+    [`chromium, WebAssembly, ${THREADS} threads`, true, 'wasm'],
+    ['chromium, WebGPU', true, 'webgpu'],
+  ]) {
+    const srv = await startStaticServer(mounts, { isolate });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${srv.url}/blank.html`);
+    const r = await page.evaluate(
+      async ([o, c, s]) => {
+        const sl = await import('/browser/styleloom.js');
+        const px = (p) => ({ data: new Uint8Array(p.data), width: p.width, height: p.height });
+        try {
+          const res = await sl.stylize({ ...o, content: px(c), styles: [px(s)], weights: '/weights/vgg.safetensors' });
+          return { ms: res.msPerIter, total: res.loss.total, threads: res.threads };
+        } catch (e) {
+          return { error: e.message };
+        }
+      },
+      [{ ...common, backend, threads: THREADS }, { ...content, data: Array.from(content.data) }, { ...style, data: Array.from(style.data) }],
+    );
+    rows.push({ what: label, ...r });
+    await page.context().close();
+    await srv.close();
+  }
+} finally {
+  await browser.close();
+}
+
+console.log(`| ${content.width}x${content.height}, Adam, ${ITERS} iterations | ms/iter | x node | final total loss |`);
+console.log('|---|---|---|---|');
+for (const r of rows) {
+  if (r.error) console.log(`| ${r.what} | — | — | ${r.error} |`);
+  else console.log(`| ${r.what} | ${r.ms.toFixed(0)} | ${(r.ms / rows[0].ms).toFixed(2)} | ${r.total.toPrecision(7)} |`);
+}
