@@ -14,4 +14,6 @@ export { loadFastCheckpoint, type FastCheckpoint, type FastLayer } from './fast/
 export { stylizeAudio, resolveAudioOptions } from './audio/stylize-audio.js';
 export { readSound, writeSound, readSoundMetadata, peakNormalise, type Sound, type SoundSource } from './audio/sound-io.js';
 export type { AudioOptions, AudioHooks, AudioProgressEvent, AudioResult, AudioLoss, Spectrogram } from './audio/types.js';
+export { stylizeVideo, resolveVideoOptions } from './video/stylize-video.js';
+export type { VideoOptions, VideoHooks, VideoProgressEvent, VideoResult, FrameLoss } from './video/types.js';
 export { createServer, startRedisWorker, type RedisWorker, type RedisWorkerOptions, DiskJobStore, LocalJobQueue, QueueFullError, type ServerOptions, type StyleloomServer, type JobQueue, type JobStore, type JobRunner, type JobEvent } from './server/index.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { readSound, readSoundMetadata, writeSound } from '../src/audio/sound-io.js';
 import { decodeWav, encodeWav } from '../src/audio/wav.js';
-import { ffmpegPath } from '../src/audio/ffmpeg.js';
+import { ffmpegPath } from '../src/media/ffmpeg.js';
 import { assertNoOutput, assertOneLineError, BIN, CHELSEA, cliEnv, runCli, showRun, tempDir } from './helpers/cli.js';
 import { chirp, tones, writeTestWav } from './helpers/sounds.js';
 

@@ -95,6 +95,19 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
       ['target'],
     ],
   ],
+  WeightedMse: [
+    [
+      'weighted mse (the temporal term: target and per-pixel weight fed at run time, weight broadcast over channels), scaled',
+      [1, 3, 4, 5],
+      (g, x) => g.scale(g.add1('WeightedMse', [x, g.input('warped', [1, 3, 4, 5]), g.input('weight', [1, 1, 4, 5])]), 3),
+      ['warped', 'weight'],
+    ],
+    [
+      'weighted mse with a constant 0/1 mask (batch 2, one weight plane per image)',
+      [2, 2, 3, 3],
+      (g, x) => g.add1('WeightedMse', [x, W(g, [2, 2, 3, 3], 34), g.constant('c', Float32Array.from({ length: 18 }, (_, k) => (k % 4 === 0 ? 0 : 1)), [2, 1, 3, 3])]),
+    ],
+  ],
   Tv: [['total variation', [1, 3, 4, 5], (g, x) => g.tv(x)]],
   Dot: [
     ['dot with a constant', [1, 2, 3, 4], (g, x) => g.add1('Dot', [x, W(g, [1, 2, 3, 4], 31)])],
@@ -122,6 +135,7 @@ const GRADIENT_ONLY: Record<GradientOnlyOpName, DifferentiableOpName> = {
   GramGrad: 'Gram',
   GuidedGramGrad: 'GuidedGram',
   MseGrad: 'Mse',
+  WeightedMseGrad: 'WeightedMse',
   TvGrad: 'Tv',
   ScaleBy: 'Dot',
 };

@@ -15,6 +15,7 @@ import { checkOutputPath } from './output.js';
 import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
 import { addAudioCommand } from './audio.js';
+import { addVideoCommand } from './video.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -25,6 +26,7 @@ import { VERSION } from '../version.js';
 import { provenanceFor } from '../transfer/provenance.js';
 import { readImageMetadata } from '../image/metadata.js';
 import { isSoundPath, readSoundMetadata } from '../audio/sound-io.js';
+import { isVideoPath, readVideoMetadata } from '../video/provenance.js';
 
 /** What the flags of `styleloom` parse to, by option key. */
 type MainValues = JobValues<OptionRows, 'image'> & { out: string; printEvery: number; metadata: boolean };
@@ -102,10 +104,10 @@ export function buildProgram(signal: AbortSignal): Command {
 
   program
     .command('info <image>')
-    .description('print the provenance metadata styleloom embedded in an image or a sound (.wav, .flac, .mp3)')
+    .description('print the provenance metadata styleloom embedded in an image, a sound (.wav, .flac, .mp3) or a video (.mp4, .webm)')
     .option('--json', 'print it as one JSON object')
     .action(async (file: string, f: { json?: boolean }) => {
-      const meta = isSoundPath(file) ? await readSoundMetadata(file) : await readImageMetadata(file);
+      const meta = isSoundPath(file) ? await readSoundMetadata(file) : isVideoPath(file) ? await readVideoMetadata(file) : await readImageMetadata(file);
       if (f.json) process.stdout.write(`${JSON.stringify(meta)}\n`);
       else if (Object.keys(meta).length === 0) process.stdout.write(`${file}: no styleloom metadata\n`);
       else for (const [k, v] of Object.entries(meta)) process.stdout.write(`${k}: ${v}\n`);
@@ -139,6 +141,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addFastCommand(program, signal);
   addGridCommand(program, signal);
   addAudioCommand(program, signal);
+  addVideoCommand(program, signal);
   addServeCommand(program, signal);
   addWorkerCommand(program, signal);
   return program;
@@ -150,7 +153,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const onSigint = () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nstyleloom: stopping after this iteration (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`\nstyleloom: stopping after this ${argv[2] === 'video' ? 'frame' : 'iteration'} (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);

@@ -8,6 +8,7 @@ import type { PoolKind } from './types.js';
 import { buildVggFeatures } from './vgg-graph.js';
 import { poolsBefore } from './tiled.js';
 import { maskAfterPools, maskEnergy, type MaskPlane, type StyleRegions } from './regions.js';
+import { addTemporalTerm } from './temporal.js';
 
 export interface LossSpec {
   weights: VggWeights;
@@ -24,6 +25,8 @@ export interface LossSpec {
    * Σ_r weight_r · mean((G_l^r − A_l^r)²) per layer, with G_l^r the guided Gram of region r. Absent: one plain Gram.
    */
   regions?: StyleRegions;
+  /** Weight of the temporal term of a video frame (temporal.ts); absent or 0: no term, no inputs for it. */
+  temporalWeight?: number;
 }
 
 /** The key of a style target: the layer, or `layer/region` when the loss is guided by regions. */
@@ -47,7 +50,9 @@ export interface LossGraph {
   contentTargets: Map<string, Value>;
   styleTargets: Map<string, Value>;
   /** Output names of the weighted terms present (a term with weight 0 is left out and reads as 0). */
-  terms: Partial<Record<TermName, string>>;
+  terms: Partial<Record<TermName | 'temporal', string>>;
+  /** With a temporal term: the names of its inputs (the warped previous frame, the consistency mask). */
+  temporal?: { target: string; mask: string };
   total: string;
   grad: string;
 }
@@ -94,7 +99,7 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
   const contentTargets = new Map<string, Value>();
   const styleTargets = new Map<string, Value>();
   const terms: Value[] = [];
-  const names: Partial<Record<TermName, string>> = {};
+  const names: LossGraph['terms'] = {};
   if (active.content) {
     const parts = spec.contentLayers.map((l) => {
       const f = feats.get(l)!;
@@ -140,6 +145,13 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
     names.tv = term.name;
     terms.push(term);
   }
+  let temporal: LossGraph['temporal'];
+  if (spec.temporalWeight) {
+    const t = addTemporalTerm(g, x, spec.temporalWeight);
+    names.temporal = t.term.name;
+    temporal = { target: t.target.name, mask: t.mask.name };
+    terms.push(t.term);
+  }
   const { total, grad } = outputTotalAndGradient(g, terms, x);
-  return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, total: total.name, grad: grad.name };
+  return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, temporal, total: total.name, grad: grad.name };
 }

@@ -1,5 +1,6 @@
 // Reductions the loss terms are made of: Gram matrix (plain, and guided by a spatial mask), mean squared
-// error, total variation and the dot product with a given tensor, each next to its gradient op (ScaleBy is Dot's).
+// error (plain, and weighted per pixel: the video's temporal term), total variation and the dot product with
+// a given tensor, each next to its gradient op (ScaleBy is Dot's).
 import { StyleloomError } from '../../errors.js';
 import { f32, num, expectRank, expectSame, size, map2, type Arr, type OpDef } from './common.js';
 import type { LossOpName } from '../types.js';
@@ -193,6 +194,65 @@ export const LOSS_OPS = {
       const [d] = e.node('Sub', [a, t]);
       const [c] = e.node('Mul', [gy, e.float([2 / size(node.inputs[0].shape)])]);
       e.node('Mul', [d, c], {}, outs);
+    },
+  },
+
+  /**
+   * mean(c ∘ (a − t)²) over all of a's elements, with the per-pixel weight c (N x 1 x H x W or 1 x 1 x H x W,
+   * broadcast over channels; e.g. the consistency mask of a video frame) and the target t given: no gradient.
+   */
+  WeightedMse: {
+    infer([a, t, c]) {
+      expectSame('WeightedMse', a, t);
+      expectRank('WeightedMse', a, 4);
+      if (c.shape.length !== 4 || c.shape[1] !== 1 || (c.shape[0] !== 1 && c.shape[0] !== a.shape[0]) || c.shape[2] !== a.shape[2] || c.shape[3] !== a.shape[3]) {
+        throw new StyleloomError('E_INTERNAL', `WeightedMse: weight [${c.shape}] does not fit [${a.shape}]`);
+      }
+      return [f32([])];
+    },
+    backward(g, node, [gy]) {
+      const [a, t, c] = node.inputs;
+      return [gy ? g.add1('WeightedMseGrad', [a, t, c, gy], {}, `${node.outputs[0].name}_d`) : null, null, null];
+    },
+    evaluate([a, t, c]) {
+      const [n, ch, h, w] = a.shape;
+      const hw = h * w;
+      let s = 0;
+      for (let k = 0; k < a.data.length; k++) {
+        const b = Math.floor(k / (ch * hw));
+        s += c.data[(c.shape[0] === 1 ? 0 : b) * hw + (k % hw)] * (a.data[k] - t.data[k]) ** 2;
+      }
+      return [{ data: Float64Array.of(s / (n * ch * hw)), shape: [] }];
+    },
+    onnx(e, _n, [a, t, c], outs) {
+      const [d] = e.node('Sub', [a, t]);
+      const [q] = e.node('Mul', [d, d]);
+      const [m] = e.node('Mul', [q, c]);
+      e.node('ReduceMean', [m], { keepdims: 0 }, outs);
+    },
+  },
+
+  /** gy · 2 c ∘ (a − t) / numel. */
+  WeightedMseGrad: {
+    infer([a]) {
+      return [f32(a.shape)];
+    },
+    evaluate([a, t, c, gy]) {
+      const [, ch, h, w] = a.shape;
+      const hw = h * w;
+      const k0 = (2 * gy.data[0]) / a.data.length;
+      const out = new Float64Array(a.data.length);
+      for (let k = 0; k < out.length; k++) {
+        const b = Math.floor(k / (ch * hw));
+        out[k] = k0 * c.data[(c.shape[0] === 1 ? 0 : b) * hw + (k % hw)] * (a.data[k] - t.data[k]);
+      }
+      return [{ data: out, shape: a.shape }];
+    },
+    onnx(e, node, [a, t, c, gy], outs) {
+      const [d] = e.node('Sub', [a, t]);
+      const [dc] = e.node('Mul', [d, c]);
+      const [k] = e.node('Mul', [gy, e.float([2 / size(node.inputs[0].shape)])]);
+      e.node('Mul', [dc, k], {}, outs);
     },
   },
 
