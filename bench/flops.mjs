@@ -71,7 +71,8 @@ export function graphFlops(graph) {
  */
 export async function lossGraphFlops({ weightsPath, height, width, contentLayers, styleLayers, pool = 'max', contentWeight = 1, styleWeight = 1e3, tvWeight = 1 }) {
   const { buildLossGraph } = await import(dist('loss/gatys.js'));
-  const { loadVggWeights, resolveLayers } = await import(dist('model/vgg19.js'));
+  const { resolveLayers } = await import(dist('model/vgg19.js'));
+  const { loadVggWeights } = await import(dist('model/vgg19-file.js'));
   const weights = await loadVggWeights(weightsPath);
   const layers = resolveLayers(weights, contentLayers, styleLayers);
   const lg = buildLossGraph({ weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight, styleWeight, tvWeight, pool }, height, width);

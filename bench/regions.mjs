@@ -42,7 +42,8 @@ const { readImage, resizeLongSide } = await import(dist('image/io.js'));
 const { decodeMask, resizeMask, featherMask } = await import(dist('image/mask.js'));
 const { featherSigma } = await import(dist('transfer/masks.js'));
 const { computeTargets } = await import(dist('transfer/targets.js'));
-const { loadVggWeights } = await import(dist('model/vgg19.js'));
+const { loadVggWeights } = await import(dist('model/vgg19-file.js'));
+const { nodeRuntime } = await import(dist('runtime/session.js'));
 const { toCaffe } = await import(dist('image/caffe.js'));
 const sharp = (await import('sharp')).default;
 
@@ -126,7 +127,7 @@ const right = await maskPng('right.png', cw, ch, (u) => (u < 0.5 ? 0 : 1));
 const halves = await stylize({ ...q, content: img('chelsea.png'), styles: [img('starry_night.jpg'), img('great_wave.jpg')], styleMasks: [left, right] });
 const weights = await loadVggWeights(WEIGHTS);
 const tensor = (im) => ({ data: toCaffe(im), width: im.width, height: im.height });
-const grams = async (im, region) => (await computeTargets(weights, tensor(im), [tensor(im)], [1], [], STYLE_LAYERS, 'max', { threads }, { styleRegions: [region ?? null] })).style;
+const grams = async (im, region) => (await computeTargets(weights, tensor(im), [tensor(im)], [1], [], STYLE_LAYERS, 'max', { threads, runtime: nodeRuntime }, { styleRegions: [region ?? null] })).style;
 // |G − A|² per layer over the two styles' own distance |A_starry − A_wave|² (the same yardstick for
 // both styles, so neither is favoured by the size of its Gram), summed over the layers
 const dist2 = (x, y) => STYLE_LAYERS.reduce((sum, l) => {
