@@ -164,14 +164,7 @@ export function parseGatysParams(fields: Record<string, string>, styles: number,
     throw e;
   }
   asHttp(() => checkStyleLayerWeights(r.styleLayerWeights, layers.style));
-  // options with a default are stored resolved; the others as given (absent: the library decides)
-  const resolved = r as unknown as Record<string, unknown>;
-  const params: Record<string, unknown> = {};
-  for (const j of GATYS_ROWS) {
-    const v = j.default === undefined ? given[j.key] : resolved[j.key];
-    if (v !== undefined) params[fieldOf(j.row)] = v;
-  }
-  return params as GatysParams;
+  return storedParams(GATYS_ROWS, given, r as unknown as Record<string, unknown>) as GatysParams;
 }
 
 /** Validates the text fields of a fast job (without `mode`). */
@@ -207,12 +200,17 @@ export function parseAudioParams(fields: Record<string, string>, styles: number,
   if ((r.iters as number) > maxIters) throw bad(`iters must be at most ${maxIters} on this server, got ${String(r.iters)}`);
   if ((r.glIters as number) > 10 * maxIters) throw bad(`gl_iters must be at most ${10 * maxIters} on this server, got ${String(r.glIters)}`);
   if (r.texture !== undefined && (r.texture as number) > maxAudioSeconds) throw bad(`texture must be at most ${maxAudioSeconds} s on this server, got ${String(r.texture)}`);
+  return storedParams(AUDIO_ROWS, given, r) as AudioParams;
+}
+
+/** The parameters a job stores, by API field: options with a default resolved, the others as given (absent: the library decides). */
+function storedParams(rows: readonly JobRow[], given: Record<string, unknown>, resolved: Record<string, unknown>): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  for (const j of AUDIO_ROWS) {
-    const v = j.default === undefined ? given[j.key] : r[j.key];
+  for (const j of rows) {
+    const v = j.default === undefined ? given[j.key] : resolved[j.key];
     if (v !== undefined) params[fieldOf(j.row)] = v;
   }
-  return params as AudioParams;
+  return params;
 }
 
 /** The library options of stored parameters: each API field of `rows` back to its option key. */
