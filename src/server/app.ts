@@ -249,7 +249,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   registerSubmitRoute(app, ctx);
   registerEventRoutes(app, ctx, { pingMs });
   registerSamples(app, options.samplesDir ?? defaultSamplesDir());
-  await registerWebPage(app, options.webDir ?? path.join(PACKAGE_ROOT, 'web', 'dist'));
+  await registerWebPage(app, options.webDir ?? path.join(PACKAGE_ROOT, 'web', 'dist'), path.join(PACKAGE_ROOT, 'dist', 'browser'));
 
   // app.close() alone also stops the queue and releases the sessions; close() stops the jobs first
   app.addHook('onClose', async () => {

@@ -1,5 +1,6 @@
 // What is not a job: GET /api/health, GET /api/models, GET /api/openapi.json, and the web page
-// (web/dist served as static files, or a placeholder page that points at the API when it is not built).
+// (web/dist served as static files, or a placeholder page that points at the API when it is not built;
+// /browser/ from dist/browser when web/dist has no copy of the bundle, as in the published package).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -41,10 +42,16 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get('/api/openapi.json', async () => openApiDocument({ version: VERSION }));
 }
 
-/** Serves `webDir` at / when it has an index.html, else the placeholder page. */
-export async function registerWebPage(app: FastifyInstance, webDir: string): Promise<void> {
+/**
+ * Serves `webDir` at / when it has an index.html, else the placeholder page. When `webDir` has no
+ * browser/ folder (the npm package ships the bundle once, in dist/browser), `/browser/*` comes from `browserDir`.
+ */
+export async function registerWebPage(app: FastifyInstance, webDir: string, browserDir?: string): Promise<void> {
   if (fs.existsSync(path.join(webDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: path.resolve(webDir), prefix: '/', index: ['index.html'], dotfiles: 'deny' });
+    if (browserDir && !fs.existsSync(path.join(webDir, 'browser')) && fs.existsSync(path.join(browserDir, 'styleloom.js'))) {
+      await app.register(fastifyStatic, { root: path.resolve(browserDir), prefix: '/browser/', decorateReply: false, dotfiles: 'deny' });
+    }
   } else {
     app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
   }
