@@ -3,7 +3,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import type { Graph, Value } from './ir.js';
-import { opDef, type OnnxEmitter } from './ops/index.js';
+import { opDef, type OnnxEmitter, type OnnxLowering } from './ops/index.js';
 
 const { onnx } = onnxProto;
 const OPSET = 17;
@@ -38,8 +38,8 @@ function rawTensor(name: string, dims: readonly number[], bytes: Uint8Array, dat
   return { name, dims: [...dims], dataType, rawData: bytes };
 }
 
-/** Build the ONNX model bytes for `g` (its inputs, outputs and constants as they are now). */
-export function toOnnx(g: Graph, graphName = 'styleloom'): Uint8Array {
+/** Build the ONNX model bytes for `g` (its inputs, outputs and constants as they are now) for a backend with `lowering`'s limits. */
+export function toOnnx(g: Graph, graphName = 'styleloom', lowering: OnnxLowering = {}): Uint8Array {
   const nodes: O.INodeProto[] = [];
   const initializers: O.ITensorProto[] = [];
   let tmp = 0;
@@ -47,7 +47,10 @@ export function toOnnx(g: Graph, graphName = 'styleloom'): Uint8Array {
   // The constants an op's lowering asks for (shapes, axes, scalars) are deduplicated by content; the
   // graph's own constants are written once each below, under their IR names.
   const consts = new Map<string, string>();
+  const producers = new Map(g.nodes.flatMap((n) => n.outputs.map((v) => [v.name, n] as const)));
   const emitter: OnnxEmitter = {
+    lowering,
+    producer: (name) => producers.get(name),
     node(opType, inputs, attrs = {}, outputs = 1) {
       const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => fresh(opType)) : outputs;
       nodes.push({

@@ -1,5 +1,6 @@
 // The runtime interface every session backend implements (onnxruntime-node in session.ts, onnxruntime-web
 // in web.ts): compile an ONNX model once, run it with named float32 tensors. Browser-safe: types only.
+import type { OnnxLowering } from '../graph/ops/index.js';
 import type { DeviceKind } from './device.js';
 
 export interface SessionOptions {
@@ -24,6 +25,8 @@ export interface Runner {
 export interface Runtime {
   /** What it runs on, for messages and results: 'onnxruntime-node', 'wasm', 'webgpu'. */
   readonly name: string;
+  /** What the models given to createRunner must avoid (toOnnx's third argument; none by default). */
+  readonly lowering?: OnnxLowering;
   createRunner(model: Uint8Array, opts?: SessionOptions): Promise<Runner>;
 }
 

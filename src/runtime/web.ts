@@ -85,6 +85,8 @@ export async function createWebRuntime(o: WebRuntimeOptions = {}): Promise<Runti
     name: backend,
     backend,
     threads,
+    // onnxruntime-web's WebGPU MaxPool has no indices output (a run fetching them fails inside OrtRun)
+    lowering: backend === 'webgpu' ? { maxPoolIndices: false } : {},
     async createRunner(model: Uint8Array, _opts?: SessionOptions): Promise<Runner> {
       let session: ort.InferenceSession;
       try {

@@ -24,7 +24,7 @@ async function runFeatures(
   region?: MaskPlane,
 ): Promise<Record<string, Float32Array>> {
   const g = buildTargetGraph(weights, image.height, image.width, contentLayers, styleLayers, pool, region);
-  const runner = await session.runtime.createRunner(toOnnx(g, 'targets'), session);
+  const runner = await session.runtime.createRunner(toOnnx(g, 'targets', session.runtime.lowering), session);
   try {
     return await runner.run({ image: { data: image.data, dims: [1, 3, image.height, image.width] } });
   } finally {

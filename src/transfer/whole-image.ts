@@ -20,7 +20,7 @@ export async function createUntiledEvaluator(spec: LossSpec, width: number, heig
   const feeds: Record<string, FloatTensor> = {};
   for (const [l, v] of lg.contentTargets) feeds[v.name] = { data: targets.content.get(l)!, dims: v.shape };
   for (const [l, v] of lg.styleTargets) feeds[v.name] = { data: targets.style.get(l)!, dims: v.shape };
-  const runner = await session.runtime.createRunner(toOnnx(lg.graph, 'gatys'), session);
+  const runner = await session.runtime.createRunner(toOnnx(lg.graph, 'gatys', session.runtime.lowering), session);
   const dims = [1, 3, height, width];
   return {
     async evaluate(x) {

@@ -27,11 +27,17 @@ export function ensureBundle(): void {
   if (r.status !== 0) throw new Error(`vite build of the browser bundle failed:\n${r.stdout}${r.stderr}`);
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Headless chromium as the brief sets it up (`--disable-gpu`: no WebGPU adapter), or with `webgpu` a WebGPU
+ * adapter on SwiftShader, chromium's CPU implementation of Vulkan (slow, but the same WebGPU API and shaders);
+ * `webgpu: 'gpu'` lets chromium use the machine's GPU (benchmarks on a machine that has one).
+ */
+export async function launchChromium(o: { webgpu?: boolean | 'gpu' } = {}): Promise<Browser> {
   ensureChromium();
+  const gpu = o.webgpu === 'gpu' ? ['--enable-unsafe-webgpu'] : o.webgpu ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] : ['--disable-gpu'];
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', ...gpu, '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
 

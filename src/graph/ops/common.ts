@@ -15,6 +15,20 @@ export interface OnnxEmitter {
   node(opType: string, inputs: string[], attrs?: Record<string, number | number[] | string>, outputs?: string[] | number): string[];
   int64(values: number[]): string;
   float(values: number[], dims?: number[]): string;
+  /** What the backend the model is for cannot run (see OnnxLowering). */
+  readonly lowering: Readonly<OnnxLowering>;
+  /** The IR node that computes the value named `name` (for lowerings that read a producer's inputs). */
+  producer(name: string): Node | undefined;
+}
+
+/** Backend limits the lowering works around; the defaults suit onnxruntime-node and WebAssembly. */
+export interface OnnxLowering {
+  /**
+   * false where MaxPool cannot output its argmax indices (onnxruntime-web's WebGPU kernel has one output):
+   * MaxUnpool2 then lowers to the mask form dy·[x = max of its window], which equals the scatter wherever a
+   * window's maximum is unique (in VGG a tie is a window of ReLU zeros, whose gradient the ReLU drops anyway).
+   */
+  maxPoolIndices?: boolean;
 }
 
 /** One op: its shape rule, local backward rule (emitted as more IR ops), float64 reference and ONNX lowering. */

@@ -9,7 +9,7 @@ import { LOSS_OPS } from './loss.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 
-export type { Arr, OnnxEmitter, OpDef } from './common.js';
+export type { Arr, OnnxEmitter, OnnxLowering, OpDef } from './common.js';
 export type { OpName } from '../types.js';
 export { flipTransposeWeight } from './conv.js';
 

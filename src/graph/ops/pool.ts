@@ -1,6 +1,7 @@
-// 2x2 pooling: MaxPool2 with MaxUnpool2 (its gradient, scattering to the recorded argmax) and AvgPool2
-// with AvgPool2Grad.
-import { f32, shapeAttr, expectRank, expectSame, size, type OpDef } from './common.js';
+// 2x2 pooling: MaxPool2 with MaxUnpool2 (its gradient, scattering to the recorded argmax, or the argmax
+// mask where the backend's MaxPool has no indices) and AvgPool2 with AvgPool2Grad.
+import { StyleloomError } from '../../errors.js';
+import { f32, shapeAttr, expectRank, expectSame, size, type OnnxEmitter, type OpDef } from './common.js';
 import type { PoolOpName } from '../types.js';
 
 export const POOL_OPS = {
@@ -37,7 +38,7 @@ export const POOL_OPS = {
       return [{ data: y, shape: s }, { data: idx, shape: s }];
     },
     onnx(e, _n, ins, outs) {
-      e.node('MaxPool', ins, { kernel_shape: [2, 2], strides: [2, 2] }, outs);
+      e.node('MaxPool', ins, { kernel_shape: [2, 2], strides: [2, 2] }, e.lowering.maxPoolIndices === false ? outs.slice(0, 1) : outs);
     },
   },
 
@@ -54,7 +55,22 @@ export const POOL_OPS = {
       return [{ data: out, shape: s }];
     },
     onnx(e, node, [gy, idx], outs) {
-      e.node('MaxUnpool', [gy, idx, e.int64(shapeAttr(node.attrs, 'outShape'))], { kernel_shape: [2, 2], strides: [2, 2] }, outs);
+      const outShape = shapeAttr(node.attrs, 'outShape');
+      if (e.lowering.maxPoolIndices !== false) {
+        e.node('MaxUnpool', [gy, idx, e.int64(outShape)], { kernel_shape: [2, 2], strides: [2, 2] }, outs);
+        return;
+      }
+      // dy where x is its window's maximum: [x == upsampled y] * upsampled dy, on the pooled rows and columns
+      const pool = e.producer(idx);
+      if (!pool || pool.op !== 'MaxPool2') throw new StyleloomError('E_INTERNAL', `MaxUnpool2: ${idx} does not come from a MaxPool2`);
+      const [n, c, h, w] = outShape;
+      const [, , oh, ow] = node.inputs[0].shape;
+      const even = h === 2 * oh && w === 2 * ow;
+      const x = even ? pool.inputs[0].name : e.node('Slice', [pool.inputs[0].name, e.int64([0, 0]), e.int64([2 * oh, 2 * ow]), e.int64([2, 3])])[0];
+      const [hit] = e.node('Equal', [x, upsample2(e, pool.outputs[0].name, [n, c, oh, ow])]);
+      const [mask] = e.node('Cast', [hit], { to: 1 });
+      const [g] = e.node('Mul', [upsample2(e, gy, [n, c, oh, ow]), mask], {}, even ? outs : 1);
+      if (!even) e.node('Pad', [g, e.int64([0, 0, 0, 0, 0, 0, h - 2 * oh, w - 2 * ow])], {}, outs);
     },
   },
 
@@ -105,14 +121,19 @@ export const POOL_OPS = {
       const [n, c, h, w] = shapeAttr(node.attrs, 'outShape');
       const [, , oh, ow] = node.inputs[0].shape;
       const [q] = e.node('Mul', [gy, e.float([0.25])]);
-      const [r] = e.node('Reshape', [q, e.int64([n, c, oh, 1, ow, 1])]);
-      const [x] = e.node('Expand', [r, e.int64([n, c, oh, 2, ow, 2])]);
       if (h === 2 * oh && w === 2 * ow) {
-        e.node('Reshape', [x, e.int64([n, c, h, w])], {}, outs);
+        upsample2(e, q, [n, c, oh, ow], outs);
       } else {
-        const [y] = e.node('Reshape', [x, e.int64([n, c, 2 * oh, 2 * ow])]);
+        const y = upsample2(e, q, [n, c, oh, ow]);
         e.node('Pad', [y, e.int64([0, 0, 0, 0, 0, 0, h - 2 * oh, w - 2 * ow])], {}, outs);
       }
     },
   },
 } satisfies Record<PoolOpName, OpDef>;
+
+/** Each value of an [n, c, oh, ow] tensor repeated over a 2x2 block: [n, c, 2oh, 2ow]. */
+function upsample2(e: OnnxEmitter, v: string, [n, c, oh, ow]: number[], outs?: string[]): string {
+  const [r] = e.node('Reshape', [v, e.int64([n, c, oh, 1, ow, 1])]);
+  const [x] = e.node('Expand', [r, e.int64([n, c, oh, 2, ow, 2])]);
+  return e.node('Reshape', [x, e.int64([n, c, 2 * oh, 2 * ow])], {}, outs)[0];
+}

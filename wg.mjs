@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+const DIST = path.resolve('dist');
+const { startStaticServer } = await import(path.join(DIST, 'test', 'helpers', 'static-server.js'));
+const { BLANK_HTML, BROWSER_DIST } = await import(path.join(DIST, 'test', 'helpers', 'browser.js'));
+const { VGG_PARTIAL } = await import(path.join(DIST, 'test', 'helpers', 'fixtures.js'));
+const { stylize } = await import(path.join(DIST, 'src', 'index.js'));
+const { readImage, resizeLongSide } = await import(path.join(DIST, 'src', 'image', 'io.js'));
+const SIZE = Number(process.argv[2] ?? 64), ITERS = Number(process.argv[3] ?? 10);
+const IM = '../shared/assets/images';
+const content = await resizeLongSide(await readImage(path.join(IM, 'chelsea.png')), SIZE);
+const style = await resizeLongSide(await readImage(path.join(IM, 'starry_night.jpg')), SIZE);
+const common = { size: SIZE, iters: ITERS, optimizer: 'adam', ...(process.argv[4] ? { pool: process.argv[4] } : {}) };
+const node = await stylize({ ...common, content, styles: [style], weights: VGG_PARTIAL, threads: 2 });
+console.log('node', node.msPerIter, node.loss.total, node.lossHistory.slice(0,3));
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--enable-unsafe-webgpu','--use-webgpu-adapter=swiftshader'] });
+const mounts = { '/blank.html': { bytes: BLANK_HTML, type: 'text/html' }, '/favicon.ico': { bytes: new Uint8Array(0) }, '/browser': BROWSER_DIST, '/weights/vgg.safetensors': VGG_PARTIAL };
+const srv = await startStaticServer(mounts, { isolate: true });
+const page = await (await b.newContext()).newPage();
+page.on('console', m => console.log('console', m.text().slice(0,300)));
+await page.goto(`${srv.url}/blank.html`);
+const t0 = Date.now();
+const r = await page.evaluate(async ([o, c, s]) => {
+  const sl = await import('/browser/styleloom.js');
+  const px = (p) => ({ data: new Uint8Array(p.data), width: p.width, height: p.height });
+  try { const res = await sl.stylize({ ...o, content: px(c), styles: [px(s)], weights: '/weights/vgg.safetensors' });
+    return { ms: res.msPerIter, total: res.loss.total, backend: res.backend, h: res.lossHistory.slice(0,3) }; } catch (e) { return { error: e.message, stack: e.stack }; }
+}, [{ ...common, backend: 'webgpu' }, { ...content, data: Array.from(content.data) }, { ...style, data: Array.from(style.data) }]);
+console.log('webgpu', JSON.stringify(r), (Date.now()-t0)+' ms');
+await b.close(); await srv.close();
