@@ -4,8 +4,10 @@
 // one thread (page not cross-origin isolated) and several (COOP/COEP), and WebGPU where the browser has
 // an adapter, against onnxruntime-node with the same thread count. Not part of `npm test`.
 //
-//   npm run build && node bench/browser.mjs --size 256 --iters 20 --threads 2
+//   npm run build && node bench/browser.mjs --size 256 --iters 20 --threads 2 [--gpu-iters 2] [--gpu]
 //
+// WebGPU on SwiftShader emulates a GPU on the CPU and is slow (minutes per iteration at 256 px): its row runs
+// --gpu-iters iterations (default 2; 0 leaves it out).
 // Needs dist/ (npm ci or npm test built it) and /usr/bin/chromium. Prints a markdown table on stdout.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ const opt = (k, d) => {
 const SIZE = opt('--size', 256);
 const ITERS = opt('--iters', 20);
 const THREADS = opt('--threads', 2);
+const GPU_ITERS = opt('--gpu-iters', argv.includes('--gpu') ? ITERS : 2);
 const IMAGES = path.resolve(HERE, '..', '..', 'shared', 'assets', 'images');
 
 const content = await resizeLongSide(await readImage(path.join(IMAGES, 'chelsea.png')), SIZE);
@@ -34,7 +37,8 @@ const common = { size: SIZE, iters: ITERS, optimizer: 'adam' };
 
 const rows = [];
 const node = await stylize({ ...common, content, styles: [style], weights: VGG_PARTIAL, threads: THREADS });
-rows.push({ what: `node (onnxruntime-node, ${THREADS} threads)`, ms: node.msPerIter, total: node.loss.total });
+rows.push({ what: `node (onnxruntime-node, ${THREADS} threads)`, ms: node.msPerIter, total: node.loss.total, iters: ITERS });
+console.error(rows[0]);
 
 const mounts = { '/blank.html': { bytes: BLANK_HTML, type: 'text/html' }, '/favicon.ico': { bytes: new Uint8Array(0) }, '/browser': BROWSER_DIST, '/weights/vgg.safetensors': VGG_PARTIAL };
 const browser = await launchChromium();
@@ -42,11 +46,14 @@ const browser = await launchChromium();
 // its figure measures the emulation, not a GPU; on a machine with a GPU pass --gpu to use it instead.
 const gpuBrowser = await launchChromium({ webgpu: argv.includes('--gpu') ? 'gpu' : true });
 try {
-  for (const [label, isolate, backend, b] of [
-    ['chromium, WebAssembly, 1 thread', false, 'wasm', browser],
-    [`chromium, WebAssembly, ${THREADS} threads`, true, 'wasm', browser],
-    [argv.includes('--gpu') ? 'chromium, WebGPU' : 'chromium, WebGPU on SwiftShader (CPU emulation)', true, 'webgpu', gpuBrowser],
-  ]) {
+  const runs = [
+    ['chromium, WebAssembly, 1 thread', false, 'wasm', browser, ITERS],
+    [`chromium, WebAssembly, ${THREADS} threads`, true, 'wasm', browser, ITERS],
+    ['chromium, WebAssembly, 1 thread, direct convolutions (no Winograd)', false, 'wasm', browser, ITERS, false],
+    [`chromium, WebAssembly, ${THREADS} threads, direct convolutions (no Winograd)`, true, 'wasm', browser, ITERS, false],
+    [argv.includes('--gpu') ? 'chromium, WebGPU' : 'chromium, WebGPU on SwiftShader (CPU emulation)', true, 'webgpu', gpuBrowser, GPU_ITERS],
+  ].filter((r) => r[4] > 0);
+  for (const [label, isolate, backend, b, iters, winograd] of runs) {
     const srv = await startStaticServer(mounts, { isolate });
     const page = await (await b.newContext()).newPage();
     await page.goto(`${srv.url}/blank.html`);
@@ -61,9 +68,10 @@ try {
           return { error: e.message };
         }
       },
-      [{ ...common, backend, threads: THREADS }, { ...content, data: Array.from(content.data) }, { ...style, data: Array.from(style.data) }],
+      [{ ...common, iters, backend, winograd, threads: THREADS }, { ...content, data: Array.from(content.data) }, { ...style, data: Array.from(style.data) }],
     );
-    rows.push({ what: label, ...r });
+    rows.push({ what: label, iters, ...r });
+    console.error(rows.at(-1));
     await page.context().close();
     await srv.close();
   }
@@ -72,9 +80,9 @@ try {
   await gpuBrowser.close();
 }
 
-console.log(`| ${content.width}x${content.height}, Adam, ${ITERS} iterations | ms/iter | x node | final total loss |`);
-console.log('|---|---|---|---|');
+console.log(`| ${content.width}x${content.height}, Adam | iterations | ms/iter | x node | final total loss |`);
+console.log('|---|---|---|---|---|');
 for (const r of rows) {
-  if (r.error) console.log(`| ${r.what} | — | — | ${r.error} |`);
-  else console.log(`| ${r.what} | ${r.ms.toFixed(0)} | ${(r.ms / rows[0].ms).toFixed(2)} | ${r.total.toPrecision(7)} |`);
+  if (r.error) console.log(`| ${r.what} | ${r.iters} | — | — | ${r.error} |`);
+  else console.log(`| ${r.what} | ${r.iters} | ${r.ms.toFixed(0)} | ${(r.ms / rows[0].ms).toFixed(2)} | ${r.total.toPrecision(7)} |`);
 }

@@ -82,6 +82,14 @@ describe('the npm package, installed into an empty folder', { timeout: 240_000 }
     assert.match(stdout, /\bserve\b/);
   });
 
+  test('the library and the browser bundle resolve as package exports', async () => {
+    const code = "const m = await import('styleloom'); console.log(typeof m.stylize, import.meta.resolve('styleloom/browser'))";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: dir, env });
+    const [kind, url] = stdout.trim().split(' ');
+    assert.equal(kind, 'function');
+    assert.ok(url.endsWith('/node_modules/styleloom/dist/browser/styleloom.js') && fs.existsSync(new URL(url)), url);
+  });
+
   test('fast mode writes a styled image', async () => {
     const out = path.join(dir, 'out.png');
     await run(bin, ['fast', '--model', path.join(ASSETS, 'fast-style', 'wave'), '--content', CHELSEA, '--size', '64', '--threads', '1', '--out', out], { cwd: dir, env });

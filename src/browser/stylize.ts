@@ -35,6 +35,8 @@ export interface BrowserStylizeOptions extends Omit<StylizeOptions, Unsupported>
   backend?: WebBackend;
   /** Where onnxruntime-web's files are (default: beside styleloom.js). */
   wasmPaths?: string;
+  /** WebAssembly's Winograd convolutions (default true; false: direct convolutions, as node runs them). */
+  winograd?: boolean;
 }
 
 export interface BrowserProgressEvent extends ProgressEvent {
@@ -75,7 +77,7 @@ function checkAborted(signal: AbortSignal | undefined): void {
 /** Validates through the option table (resolveOptions), then refuses what the browser does not run. */
 function browserOptions(options: BrowserStylizeOptions) {
   if (!options || typeof options !== 'object') throw new StyleloomError('E_USAGE', 'stylize() takes an options object: { content, styles, weights, ... }');
-  const { content, styles, weights, backend: _b, wasmPaths: _w, ...rest } = options;
+  const { content, styles, weights, backend: _b, wasmPaths: _w, winograd: _wg, ...rest } = options;
   for (const k of NODE_ONLY) {
     if ((rest as Record<string, unknown>)[k] !== undefined) throw optionError('E_USAGE', `{${k}} is not available in the browser; run it with the styleloom command or server`);
   }
@@ -95,7 +97,7 @@ export async function stylize(options: BrowserStylizeOptions, hooks: BrowserStyl
   const o = browserOptions(options);
   const { signal } = hooks;
   checkAborted(signal);
-  const runtime = await createWebRuntime({ backend: options.backend, threads: o.threads, wasmPaths: options.wasmPaths });
+  const runtime = await createWebRuntime({ backend: options.backend, threads: o.threads, wasmPaths: options.wasmPaths, winograd: options.winograd });
   const contentRaw = await toRgb(options.content, 'the content image');
   const stylesRaw = await Promise.all(options.styles.map((s, k) => toRgb(s, `style image ${k + 1}`)));
   const lw = await loadWeights(options.weights, o.contentLayers, o.styleLayers);

@@ -47,10 +47,12 @@ export function toOnnx(g: Graph, graphName = 'styleloom', lowering: OnnxLowering
   // The constants an op's lowering asks for (shapes, axes, scalars) are deduplicated by content; the
   // graph's own constants are written once each below, under their IR names.
   const consts = new Map<string, string>();
+  const constantsByName = new Map(g.constantValues.map((v) => [v.name, g.constants.get(v.id)!] as const));
   const producers = new Map(g.nodes.flatMap((n) => n.outputs.map((v) => [v.name, n] as const)));
   const emitter: OnnxEmitter = {
     lowering,
     producer: (name) => producers.get(name),
+    constantData: (name) => constantsByName.get(name),
     node(opType, inputs, attrs = {}, outputs = 1) {
       const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => fresh(opType)) : outputs;
       nodes.push({
@@ -73,6 +75,11 @@ export function toOnnx(g: Graph, graphName = 'styleloom', lowering: OnnxLowering
       }
       return name;
     },
+    floatTensor(data, dims) {
+      const name = fresh('const_f32');
+      initializers.push(rawTensor(name, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), onnx.TensorProto.DataType.FLOAT));
+      return name;
+    },
     float(values, dims) {
       const shape = dims ?? (values.length === 1 ? [] : [values.length]);
       const key = `f32:${shape.join('x')}:${values.join(',')}`;
@@ -86,16 +93,19 @@ export function toOnnx(g: Graph, graphName = 'styleloom', lowering: OnnxLowering
       return name;
     },
   };
-  for (const v of g.constantValues) {
-    const data = g.constants.get(v.id)!;
-    initializers.push(
-      rawTensor(v.name, v.shape, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), onnx.TensorProto.DataType.FLOAT),
-    );
-  }
   for (const node of g.nodes) {
     // Every IR output keeps its IR name, MaxPool2's second output (the argmax indices that MaxUnpool2
     // reads) included; the extra ONNX nodes an op lowers to get fresh names.
     opDef(node.op).onnx(emitter, node, node.inputs.map((v) => v.name), node.outputs.map((v) => v.name));
+  }
+  // a graph constant that a lowering replaced (a Winograd conv's weight) is not written
+  const used = new Set([...nodes.flatMap((n) => n.input ?? []), ...g.outputs.map((v) => v.name)]);
+  for (const v of g.constantValues) {
+    if (!used.has(v.name)) continue;
+    const data = g.constants.get(v.id)!;
+    initializers.push(
+      rawTensor(v.name, v.shape, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), onnx.TensorProto.DataType.FLOAT),
+    );
   }
   const model: O.IModelProto = {
     irVersion: 8,

@@ -14,6 +14,8 @@ export interface WebRuntimeOptions {
   threads?: number;
   /** Where onnxruntime-web's .wasm/.mjs files are (a URL ending in /; default: beside the bundle). */
   wasmPaths?: string;
+  /** WebAssembly: 3x3 convolutions from 64 channels as Winograd F(4x4, 3x3) (default true; see WASM_LOWERING). */
+  winograd?: boolean;
 }
 
 interface GpuNavigator {
@@ -53,6 +55,12 @@ function hereDir(): string {
   return new URL(/* @vite-ignore */ './', import.meta.url).href;
 }
 
+/**
+ * WebAssembly's convolution kernels are 4-7x slower than onnxruntime-node's, its MatMul and data movement
+ * less so: Winograd convolutions measure faster there from 64 channels (bench/RESULTS-browser.md).
+ */
+const WASM_LOWERING = { winograd: { minChannels: 64, tile: 4 as const } };
+
 let configured: { threads: number; wasmPaths: string } | null = null;
 
 /** onnxruntime-web's global flags, set once before its first session (it reads them when it starts). */
@@ -86,7 +94,7 @@ export async function createWebRuntime(o: WebRuntimeOptions = {}): Promise<Runti
     backend,
     threads,
     // onnxruntime-web's WebGPU MaxPool has no indices output (a run fetching them fails inside OrtRun)
-    lowering: backend === 'webgpu' ? { maxPoolIndices: false } : {},
+    lowering: backend === 'webgpu' ? { maxPoolIndices: false } : o.winograd === false ? {} : WASM_LOWERING,
     async createRunner(model: Uint8Array, _opts?: SessionOptions): Promise<Runner> {
       let session: ort.InferenceSession;
       try {

@@ -15,10 +15,14 @@ export interface OnnxEmitter {
   node(opType: string, inputs: string[], attrs?: Record<string, number | number[] | string>, outputs?: string[] | number): string[];
   int64(values: number[]): string;
   float(values: number[], dims?: number[]): string;
+  /** A large float initializer, written as it is (not deduplicated). */
+  floatTensor(data: Float32Array, dims: number[]): string;
   /** What the backend the model is for cannot run (see OnnxLowering). */
   readonly lowering: Readonly<OnnxLowering>;
   /** The IR node that computes the value named `name` (for lowerings that read a producer's inputs). */
   producer(name: string): Node | undefined;
+  /** The data of the graph constant named `name` (undefined for computed values and inputs). */
+  constantData(name: string): Float32Array | undefined;
 }
 
 /** Backend limits the lowering works around; the defaults suit onnxruntime-node and WebAssembly. */
@@ -29,6 +33,11 @@ export interface OnnxLowering {
    * window's maximum is unique (in VGG a tie is a window of ReLU zeros, whose gradient the ReLU drops anyway).
    */
   maxPoolIndices?: boolean;
+  /**
+   * 3x3 stride-1 convolutions with constant weights and at least `minChannels` input channels lower to
+   * Winograd F(m x m, 3x3), m = `tile` (2: 2.25x fewer multiplications, 4: 4x; see winograd.ts). Default: none.
+   */
+  winograd?: { minChannels: number; tile: 2 | 4 };
 }
 
 /** One op: its shape rule, local backward rule (emitted as more IR ops), float64 reference and ONNX lowering. */

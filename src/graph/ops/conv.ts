@@ -2,6 +2,7 @@
 // other's data gradient, with their float64 kernels and the flipped weight of the plain conv's gradient.
 import { StyleloomError } from '../../errors.js';
 import { f32, num, expectRank, type Arr, type OpDef } from './common.js';
+import { emitWinogradConv, winogradApplies } from './winograd.js';
 import type { Attrs, ConvOpName, GraphBuilder, Node, Shape, Value } from '../types.js';
 
 /** W'[ci, co, kh-1-u, kw-1-v] = W[co, ci, u, v]: the weight whose convolution is conv's data gradient. */
@@ -57,6 +58,7 @@ export const CONV_OPS = {
     onnx(e, node, ins, outs) {
       const [, w] = node.inputs;
       const s = convStride(node.attrs);
+      if (winogradApplies(e, node, convPads(node.attrs), s)) return emitWinogradConv(e, node, ins, outs, convPads(node.attrs));
       e.node('Conv', ins, { kernel_shape: [w.shape[2], w.shape[3]], pads: convPads(node.attrs), strides: [s, s] }, outs);
     },
   },
