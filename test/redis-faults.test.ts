@@ -74,7 +74,10 @@ after(async () => {
   await redis?.stop();
 });
 
-test('30 jobs, 3 workers, one SIGKILLed mid-job, Redis restarted: all done exactly once; SIGTERM drains', { timeout: 90_000 }, async () => {
+test('30 jobs, 3 workers, one SIGKILLed mid-job, Redis restarted: all done exactly once; SIGTERM drains', { timeout: 90_000 }, async (t) => {
+  t.after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
   const api = await start(['serve', '--redis', redis.url, '--workers', '0', '--port', '0', '--max-queue', '100', '--attempts', '3', '--data-dir', tempDir('styleloom-api-'), '--weights', VGG_PARTIAL], /serving on (http:\/\/127\.0\.0\.1:\d+)/);
   const base = api.match[1];
   const workers = await Promise.all([1, 2, 3].map((k) => startWorker(k)));
@@ -86,9 +89,11 @@ test('30 jobs, 3 workers, one SIGKILLed mid-job, Redis restarted: all done exact
     { name: 'size', value: '32' },
     { name: 'iters', value: String(iters) },
   ];
+  // the first job is long, so that its worker is surely killed mid-job (a 20-iteration job can finish
+  // between the poll that saw it running and the kill)
   const ids: string[] = [];
   for (let k = 0; k < JOBS; k++) {
-    const r = await fetch(`${base}/api/jobs`, { method: 'POST', body: formData(parts(20)) });
+    const r = await fetch(`${base}/api/jobs`, { method: 'POST', body: formData(parts(k === 0 ? 600 : 20)) });
     const text = await r.text();
     assert.equal(r.status, 201, text);
     ids.push((JSON.parse(text) as { id: string }).id);
@@ -96,7 +101,7 @@ test('30 jobs, 3 workers, one SIGKILLed mid-job, Redis restarted: all done exact
   const jobs = async () => (await getJson(`${base}/api/jobs?limit=100`)).jobs as any[];
 
   // SIGKILL the worker of a job that is running (it has done at least one iteration)
-  const victim = await until('a job mid-run', 20_000, async () => (await jobs()).find((j) => j.status === 'running' && j.progress.iter >= 1 && byName.has(j.worker)));
+  const victim = await until('the long job mid-run', 20_000, async () => (await jobs()).find((j) => j.id === ids[0] && j.status === 'running' && j.progress.iter >= 1 && byName.has(j.worker)));
   const killed = byName.get(victim.worker)!;
   killed.child.kill('SIGKILL');
   assert.equal(await killed.exited, null);
@@ -147,6 +152,8 @@ test('30 jobs, 3 workers, one SIGKILLed mid-job, Redis restarted: all done exact
 });
 
 test('a job whose runs keep stalling fails after --attempts with a clear message', { timeout: 30_000 }, async () => {
+  // a Redis of its own: nothing the test above left (its processes, unfinished jobs) can take this job
+  const redis = await startRedis();
   const hang: JobRunner = (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))));
   const api = await createServer({ dataDir: tempDir('styleloom-att-'), weights: VGG_PARTIAL, webDir: tempDir(), redis: redis.url, workers: 0, attempts: 1 });
   const a = await startRedisWorker({ url: redis.url, runner: hang, dataDir: tempDir(), attempts: 1, lockMs: 1000, name: 'doomed' });
@@ -169,5 +176,6 @@ test('a job whose runs keep stalling fails after --attempts with a clear message
     }
   } finally {
     await api.close();
+    await redis.stop();
   }
 });
