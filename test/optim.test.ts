@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Adam, BestIterate, Lbfgs, createOptimizer, type AdamState, type LbfgsState, type Optimizer } from '../src/optim/index.js';
 import { StyleloomError } from '../src/errors.js';
+import { run, type Problem } from './helpers/optim.js';
 
 interface Fixture {
   torch: string;
@@ -22,7 +23,6 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../test/fixtures/lbfgs-trajectory.json', import.meta.url), 'utf8'),
 ) as Fixture;
 
-type Problem = (x: Float32Array, grad: Float32Array) => number;
 
 /** f = 0.5 x'Ax - b'x + 0.25 c sum x^4, grad = Ax - b + c x^3, evaluated like the fixture (float32 out). */
 function quartic(): Problem {
@@ -52,21 +52,6 @@ const rosenbrock: Problem = (x, grad) => {
   grad[1] = 200 * w;
   return (1 - u) ** 2 + 100 * w * w;
 };
-
-/** Runs `steps` evaluate+step rounds from x0; returns x after every step and the losses fed in. */
-function run(opt: Optimizer, f: Problem, x0: ArrayLike<number>, steps: number) {
-  const x = Float32Array.from(x0);
-  const g = new Float32Array(x.length);
-  const xs: Float32Array[] = [];
-  const losses: number[] = [];
-  for (let k = 0; k < steps; k++) {
-    const loss = f(x, g);
-    losses.push(loss);
-    opt.step(x, loss, g);
-    xs.push(x.slice());
-  }
-  return { x, xs, losses };
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -127,13 +112,13 @@ test('Adam: the first step moves each coordinate by lr * sign(g), the second mat
   assert.equal(st.t, 2);
 });
 
-test('Adam converges on 1-D and N-D quadratics', () => {
+test('Adam converges on 1-D and N-D quadratics', async () => {
   // 1-D: 0.5 * 4 (x - 3)^2
   const f1: Problem = (x, g) => {
     g[0] = 4 * (x[0] - 3);
     return 2 * (x[0] - 3) ** 2;
   };
-  const r1 = run(new Adam({ lr: 0.1 }), f1, [-5], 2000);
+  const r1 = await run(new Adam({ lr: 0.1 }), f1, [-5], 2000);
   assert.ok(Math.abs(r1.x[0] - 3) < 1e-3, `1-D: ${r1.x[0]}`);
   // N-D: sum a_i (x_i - c_i)^2 / 2 with curvatures spanning 1e-2 .. 1e2
   const n = 16;
@@ -147,24 +132,24 @@ test('Adam converges on 1-D and N-D quadratics', () => {
     }
     return l;
   };
-  const rn = run(new Adam({ lr: 0.05 }), fn, new Float32Array(n), 5000);
+  const rn = await run(new Adam({ lr: 0.05 }), fn, new Float32Array(n), 5000);
   assert.ok(maxAbsDiff(rn.x, c) < 1e-2, `N-D: max error ${maxAbsDiff(rn.x, c)}`);
   assert.ok(rn.losses[rn.losses.length - 1] < 1e-5 * rn.losses[0]);
 });
 
-test(`Adam follows torch's trajectory (fixture from torch ${fixture.torch})`, () => {
+test(`Adam follows torch's trajectory (fixture from torch ${fixture.torch})`, async () => {
   const { lr, betas, eps, xs, losses } = fixture.adam;
-  const r = run(new Adam({ lr, beta1: betas[0], beta2: betas[1], eps }), quartic(), fixture.quartic.x0, xs.length);
+  const r = await run(new Adam({ lr, beta1: betas[0], beta2: betas[1], eps }), quartic(), fixture.quartic.x0, xs.length);
   assertTrajectory('Adam', r.xs, xs, 1e-5);
   for (let k = 0; k < losses.length; k++) {
     assert.ok(Math.abs(r.losses[k] - losses[k]) <= 1e-4 * Math.abs(losses[k]) + 1e-4, `loss ${k}`);
   }
 });
 
-test('Adam getState/setState continues identically and independently', () => {
+test('Adam getState/setState continues identically and independently', async () => {
   const f = quartic();
   const a = new Adam({ lr: 0.1 });
-  const r = run(a, f, fixture.quartic.x0, 7);
+  const r = await run(a, f, fixture.quartic.x0, 7);
   const b = new Adam({ lr: 0.1 });
   b.setState(a.getState());
   const xa = r.x.slice();
@@ -255,18 +240,18 @@ test('L-BFGS minimises an ill-conditioned quadratic far faster than gradient des
   assert.equal(lbfgs.step(x, f(x, g), g), false);
 });
 
-test(`L-BFGS follows torch's trajectory with history 5 (fixture from torch ${fixture.torch})`, () => {
+test(`L-BFGS follows torch's trajectory with history 5 (fixture from torch ${fixture.torch})`, async () => {
   const { lr, historySize, xs, losses } = fixture.lbfgs;
-  const r = run(new Lbfgs({ lr, historySize }), quartic(), fixture.quartic.x0, xs.length);
+  const r = await run(new Lbfgs({ lr, historySize }), quartic(), fixture.quartic.x0, xs.length);
   assertTrajectory('L-BFGS', r.xs, xs);
   for (let k = 0; k < losses.length; k++) {
     assert.ok(Math.abs(r.losses[k] - losses[k]) <= 1e-4 * Math.abs(losses[k]) + 1e-4, `loss ${k}`);
   }
 });
 
-test("L-BFGS on Rosenbrock from (-1.2, 1) without line search: torch's path and end point", () => {
+test("L-BFGS on Rosenbrock from (-1.2, 1) without line search: torch's path and end point", async () => {
   const { x0, historySize, xs } = fixture.rosenbrock;
-  const r = run(new Lbfgs({ historySize }), rosenbrock, x0, xs.length);
+  const r = await run(new Lbfgs({ historySize }), rosenbrock, x0, xs.length);
   // Without a line search the path is erratic (it even leaves for x ~ 26 and comes back) and amplifies
   // float32 rounding differences (1e-7 at step 1, 1e-5 at step 20, O(1) by step 40), so compare the early
   // path only; then both torch (~105 steps) and we (~85) settle next to (1, 1) and stop updating through
@@ -313,10 +298,10 @@ test('L-BFGS makes no update for a zero gradient or when g.d > -toleranceChange'
   assert.ok(Number.isNaN(y[0]));
 });
 
-test('L-BFGS getState/setState continues identically and independently', () => {
+test('L-BFGS getState/setState continues identically and independently', async () => {
   const f = quartic();
   const a = new Lbfgs({ historySize: 3 });
-  const r = run(a, f, fixture.quartic.x0, 6); // history already full: pairs are being dropped
+  const r = await run(a, f, fixture.quartic.x0, 6); // history already full: pairs are being dropped
   const s = a.getState() as LbfgsState;
   assert.equal(s.dirs.length, 3);
   const b = new Lbfgs({ historySize: 3 });
@@ -345,19 +330,19 @@ function evaluated(r: { xs: Float32Array[] }, x0: ArrayLike<number>): Float32Arr
   return [Float32Array.from(x0), ...r.xs];
 }
 
-test(`L-BFGS with strong-Wolfe line search evaluates torch's points on the quartic, trial points included (torch ${fixture.torch})`, () => {
+test(`L-BFGS with strong-Wolfe line search evaluates torch's points on the quartic, trial points included (torch ${fixture.torch})`, async () => {
   const { historySize, xs, losses } = fixture.wolfe.quartic;
-  const r = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), quartic(), fixture.quartic.x0, xs.length - 1);
+  const r = await run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), quartic(), fixture.quartic.x0, xs.length - 1);
   assertTrajectory('strong-Wolfe quartic', evaluated(r, fixture.quartic.x0), xs);
   for (let k = 0; k < r.losses.length; k++) assert.ok(Math.abs(r.losses[k] - losses[k]) <= 1e-4 * Math.abs(losses[k]) + 1e-4, `loss ${k}`);
   // the search did reject points (the loss goes up at evaluation 11) and zoomed back in
   assert.ok(losses.some((l, k) => k > 0 && l > losses[k - 1]), 'the fixture has rejected trial points');
 });
 
-test("L-BFGS with strong-Wolfe line search on Rosenbrock follows torch's evaluations to the minimum", () => {
+test("L-BFGS with strong-Wolfe line search on Rosenbrock follows torch's evaluations to the minimum", async () => {
   const { historySize, xs, losses } = fixture.wolfe.rosenbrock;
   const x0 = fixture.rosenbrock.x0;
-  const r = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
+  const r = await run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
   // float32 rounding differences grow from 1e-7 (evaluation 1) to 1e-4 (20) and ~5e-3 (30): the first 20
   // points are compared closely; up to 30 the search must reject the same trial points (loss up) as torch's
   const ours = evaluated(r, x0);
@@ -367,29 +352,29 @@ test("L-BFGS with strong-Wolfe line search on Rosenbrock follows torch's evaluat
   assert.ok(ups(losses).length >= 4, `torch rejects trial points at ${ups(losses).join(', ')}`);
   assert.ok(losses[losses.length - 1] < 1e-9 && r.losses[r.losses.length - 1] < 1e-8, `ends at ${r.losses.at(-1)}`);
   // without the line search the same budget does not get there
-  const plain = run(new Lbfgs({ historySize }), rosenbrock, x0, xs.length - 1);
+  const plain = await run(new Lbfgs({ historySize }), rosenbrock, x0, xs.length - 1);
   assert.ok(plain.losses[plain.losses.length - 1] > 1e3 * r.losses[r.losses.length - 1], `no line search: ${plain.losses.at(-1)}`);
 });
 
-test('L-BFGS with strong-Wolfe line search resumes bit-for-bit from a state taken mid-search', () => {
+test('L-BFGS with strong-Wolfe line search resumes bit-for-bit from a state taken mid-search', async () => {
   const { historySize, xs } = fixture.wolfe.rosenbrock;
   const x0 = fixture.rosenbrock.x0;
-  const whole = run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
+  const whole = await run(new Lbfgs({ historySize, lineSearch: 'strong-wolfe' }), rosenbrock, x0, xs.length - 1);
   let checked = 0;
   for (const cut of [2, 11, 15, 22]) {
     const a = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
-    const first = run(a, rosenbrock, x0, cut);
+    const first = await run(a, rosenbrock, x0, cut);
     const st = a.getState();
     if (st.search) checked++;
     const b = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
     b.setState(structuredClone(st));
-    const rest = run(b, rosenbrock, first.x, xs.length - 1 - cut);
+    const rest = await run(b, rosenbrock, first.x, xs.length - 1 - cut);
     assert.deepEqual([...first.xs, ...rest.xs].map((v) => Array.from(v)), whole.xs.map((v) => Array.from(v)), `cut after ${cut}`);
   }
   assert.ok(checked >= 2, `at least two cuts fall inside a line search (${checked})`);
   // a mid-search state does not go into an optimiser without a line search
   const a = new Lbfgs({ historySize, lineSearch: 'strong-wolfe' });
-  run(a, rosenbrock, x0, 2);
+  await run(a, rosenbrock, x0, 2);
   assert.throws(() => new Lbfgs({ historySize }).setState(a.getState()), isUsageError);
   assert.throws(() => new Lbfgs({ lineSearch: 'backtracking' as never }), isUsageError);
 });

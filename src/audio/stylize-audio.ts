@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { optionError, StyleloomError } from '../errors.js';
 import { toOnnx } from '../graph/onnx-export.js';
-import { BestIterate, createOptimizer } from '../optim/index.js';
+import { BestIterate, type Optimizer } from '../optim/index.js';
+import { createNodeOptimizer } from '../transfer/node-optimizer.js';
 import { resolveTableOptions } from '../options/validate.js';
 import { createRunner, type FloatTensor, type SessionOptions } from '../runtime/session.js';
 import { filterBanks, type FilterBank } from './filters.js';
@@ -142,8 +143,9 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
   const times: number[] = [];
   let best: { x: Float32Array; loss: AudioLoss };
   const tOpt = performance.now();
+  let optimizer: Optimizer | undefined;
   try {
-    const optimizer = createOptimizer('lbfgs', { historySize: 100, lineSearch: o.lineSearch });
+    optimizer = await createNodeOptimizer('lbfgs', { historySize: 100, lineSearch: o.lineSearch }, x.length, o.threads);
     const keeper = new BestIterate<AudioLoss>((l) => l.total);
     for (let k = 0; k < o.iters; k++) {
       checkAborted(signal);
@@ -151,7 +153,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
       const { loss, grad } = await evaluate(x);
       history.push(loss.total);
       keeper.offer(x, loss);
-      optimizer.step(x, loss.total, grad);
+      await optimizer.step(x, loss.total, grad);
       const ms = performance.now() - t;
       times.push(ms);
       hooks.onProgress?.({ phase: 'optimise', iter: k + 1, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0 });
@@ -165,6 +167,7 @@ export async function stylizeAudio(options: AudioOptions, hooks: AudioHooks = {}
     const b = keeper.get()!;
     best = { x: b.x, loss: b.info };
   } finally {
+    await optimizer?.release?.();
     await runner.release();
   }
   const optimiseMs = performance.now() - tOpt;

@@ -163,7 +163,7 @@ export async function stylize(options: BrowserStylizeOptions, hooks: BrowserStyl
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
         best?.offer(x, loss);
-        optimizer.step(x, loss.total, grad);
+        await optimizer.step(x, loss.total, grad);
         ema?.update(x);
         const ms = performance.now() - t;
         times.push(ms);

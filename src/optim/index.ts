@@ -2,12 +2,16 @@
 // settings, plus re-exports of the implementations and their types, and of the best-iterate keeper.
 import { Adam } from './adam.js';
 import { Lbfgs } from './lbfgs.js';
+import { LbfgsCompact } from './lbfgs-compact.js';
+import type { PairProducts } from './pair-products.js';
 import { type LineSearch, type Optimizer, type OptimizerKind, positive, usage } from './types.js';
 
 export { LINE_SEARCHES, type LineSearch, type Optimizer, type OptimizerKind } from './types.js';
 export { StrongWolfe, type StrongWolfeState } from './strong-wolfe.js';
 export { Adam, type AdamOptions, type AdamState } from './adam.js';
-export { Lbfgs, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
+export { Lbfgs, LbfgsCore, type LbfgsOptions, type LbfgsState } from './lbfgs.js';
+export { LbfgsCompact } from './lbfgs-compact.js';
+export { createPairProducts, type PairProducts } from './pair-products.js';
 export { BestIterate } from './best.js';
 
 export interface CreateOptimizerOptions {
@@ -17,6 +21,8 @@ export interface CreateOptimizerOptions {
   historySize?: number;
   /** L-BFGS step rule (default 'none', the peer's). */
   lineSearch?: LineSearch;
+  /** L-BFGS: compute the direction by the compact form with these products (LbfgsCompact) instead of the two-loop. */
+  products?: PairProducts;
 }
 
 /**
@@ -29,8 +35,10 @@ export function createOptimizer(kind: OptimizerKind, opts: CreateOptimizerOption
   switch (kind) {
     case 'adam':
       return new Adam({ lr: lr ?? 10 });
-    case 'lbfgs':
-      return new Lbfgs({ lr: 1, historySize: opts.historySize ?? 100, lineSearch: opts.lineSearch ?? 'none' });
+    case 'lbfgs': {
+      const lo = { lr: 1, historySize: opts.historySize ?? 100, lineSearch: opts.lineSearch ?? 'none' };
+      return opts.products ? new LbfgsCompact(opts.products, lo) : new Lbfgs(lo);
+    }
     default:
       throw usage(`unknown optimizer ${JSON.stringify(kind as unknown)}; use 'lbfgs' or 'adam'`);
   }

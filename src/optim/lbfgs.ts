@@ -56,26 +56,35 @@ export interface LbfgsState {
 /** Curvature pairs are kept only when y.s exceeds this (torch's constant). */
 const MIN_CURVATURE = 1e-10;
 
-export class Lbfgs implements Optimizer {
+/** Where a step stands after begin(): over (with its answer), or waiting for the direction d = -H g. */
+export type LbfgsPhase = { done: true; updated: boolean } | { done: false; loss: number; g: Float32Array; gtd: number | null };
+
+/**
+ * torch's L-BFGS bookkeeping (first step, curvature pairs, step length, stopping tests, line search),
+ * with the direction d = -H g left to the subclass: Lbfgs below (the two-loop recursion in JavaScript)
+ * or LbfgsCompact (lbfgs-compact.ts: the compact form, its products on onnxruntime).
+ */
+export abstract class LbfgsCore {
   readonly lr: number;
   readonly historySize: number;
   readonly toleranceGrad: number;
   readonly toleranceChange: number;
   readonly lineSearch: LineSearch;
 
-  private nIter = 0;
-  private n = -1;
-  private d: Float32Array = new Float32Array(0);
+  protected nIter = 0;
+  protected n = -1;
+  protected d: Float32Array = new Float32Array(0);
   private t = 0;
-  private hDiag = 1;
+  protected hDiag = 1;
   private prevGrad: Float32Array = new Float32Array(0);
-  private dirs: Float32Array[] = [];
-  private stps: Float32Array[] = [];
-  private ro: number[] = [];
+  protected dirs: Float32Array[] = [];
+  protected stps: Float32Array[] = [];
+  protected ro: number[] = [];
   /** Scratch for the next (y, s) pair; recycled from dropped or rejected pairs. */
   private spareY: Float32Array | null = null;
   private spareS: Float32Array | null = null;
-  private al: Float64Array;
+  /** The y of the pair this step stored (null when it kept none): the compact form's new products. */
+  protected newPair: Float32Array | null = null;
   /** The line search in progress, and the point it started from. */
   private search: StrongWolfe | null = null;
   private x0: Float32Array = new Float32Array(0);
@@ -89,13 +98,13 @@ export class Lbfgs implements Optimizer {
     this.historySize = h;
     this.toleranceGrad = positive('L-BFGS toleranceGrad', opts.toleranceGrad ?? 1e-7, true);
     this.toleranceChange = positive('L-BFGS toleranceChange', opts.toleranceChange ?? 1e-9, true);
-    this.al = new Float64Array(h);
     const ls = opts.lineSearch ?? 'none';
     if (!LINE_SEARCHES.includes(ls)) throw usage(`L-BFGS lineSearch must be 'none' or 'strong-wolfe', got ${String(ls)}`);
     this.lineSearch = ls;
   }
 
-  step(x: Float32Array, loss: number, grad: Float32Array): boolean {
+  /** The step up to the direction (see LbfgsPhase); the subclass's step() computes it and calls finish(). */
+  protected begin(x: Float32Array, loss: number, grad: Float32Array): LbfgsPhase {
     checkVectors('L-BFGS', x, grad, this.n < 0 ? undefined : this.n);
     const n = x.length;
     let g = grad;
@@ -103,7 +112,7 @@ export class Lbfgs implements Optimizer {
       // x is a trial point of the line search: the next trial, or the accepted point and on from there
       const r = this.search.feed(loss, grad);
       this.moveTo(x, r.t);
-      if (!r.done) return true;
+      if (!r.done) return { done: true, updated: true };
       this.search = null;
       this.t = r.t;
       loss = r.f;
@@ -119,7 +128,7 @@ export class Lbfgs implements Optimizer {
         break;
       }
     }
-    if (small) return false;
+    if (small) return { done: true, updated: false };
 
     if (this.n < 0) {
       this.n = n;
@@ -128,26 +137,30 @@ export class Lbfgs implements Optimizer {
     }
     const d = this.d;
     this.nIter += 1;
-    let gtd = 0;
-    if (this.nIter === 1) {
-      // steepest descent, scaled so that the first step is at most lr in L1 norm
-      let l1 = 0;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        d[i] = -gi;
-        l1 += Math.abs(gi);
-        gtd -= gi * gi;
-      }
-      this.dirs = [];
-      this.stps = [];
-      this.ro = [];
-      this.hDiag = 1;
-      this.t = Math.min(1, 1 / l1) * this.lr;
-    } else {
+    if (this.nIter > 1) {
       this.updateMemory(g);
-      gtd = this.twoLoop(g);
       this.t = this.lr;
+      return { done: false, loss, g, gtd: null };
     }
+    // steepest descent, scaled so that the first step is at most lr in L1 norm
+    let gtd = 0;
+    let l1 = 0;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      d[i] = -gi;
+      l1 += Math.abs(gi);
+      gtd -= gi * gi;
+    }
+    this.resetPairs();
+    this.hDiag = 1;
+    this.t = Math.min(1, 1 / l1) * this.lr;
+    return { done: false, loss, g, gtd };
+  }
+
+  /** The rest of the step once this.d holds the direction and gtd = g.d. */
+  protected finish(x: Float32Array, loss: number, g: Float32Array, gtd: number): boolean {
+    const n = x.length;
+    const d = this.d;
     this.prevGrad.set(g);
 
     // not a descent direction (or too flat): no update; d, t and prevGrad are kept all the same, as torch.
@@ -165,6 +178,26 @@ export class Lbfgs implements Optimizer {
     return true;
   }
 
+  /** Storage for one more (y, s) pair, when no dropped or rejected pair's can be reused. */
+  protected allocPair(): [Float32Array, Float32Array] {
+    return [new Float32Array(this.n), new Float32Array(this.n)];
+  }
+
+  /** Takes restored pairs (fresh copies, oldest first) as the history. */
+  protected adoptPairs(ys: Float32Array[], ss: Float32Array[]): void {
+    this.dirs = ys;
+    this.stps = ss;
+  }
+
+  /** Forget every pair (the first step, and setState). */
+  protected resetPairs(): void {
+    this.dirs = [];
+    this.stps = [];
+    this.ro = [];
+    this.spareY = null;
+    this.spareS = null;
+  }
+
   /** x = x0 + t d (a trial or the accepted point of the line search). */
   private moveTo(x: Float32Array, t: number): void {
     const [x0, d] = [this.x0, this.d];
@@ -174,8 +207,7 @@ export class Lbfgs implements Optimizer {
   /** y = g - g_prev, s = t d_prev; store the pair if y.s > 1e-10 (dropping the oldest when full). */
   private updateMemory(g: Float32Array): void {
     const n = this.n;
-    const y = this.spareY ?? new Float32Array(n);
-    const s = this.spareS ?? new Float32Array(n);
+    const [y, s] = this.spareY && this.spareS ? [this.spareY, this.spareS] : this.allocPair();
     const d = this.d;
     const prev = this.prevGrad;
     const t = this.t;
@@ -203,10 +235,91 @@ export class Lbfgs implements Optimizer {
       this.stps.push(s);
       this.ro.push(1 / ys);
       this.hDiag = ys / yy;
+      this.newPair = y;
     } else {
       this.spareY = y;
       this.spareS = s;
+      this.newPair = null;
+      this.rejected(y, s);
     }
+  }
+
+  /** A candidate pair failed the curvature test (its buffers become the spare). */
+  protected rejected(_y: Float32Array, _s: Float32Array): void {}
+
+  getState(): LbfgsState {
+    return {
+      kind: 'lbfgs',
+      nIter: this.nIter,
+      d: this.d,
+      t: this.t,
+      hDiag: this.hDiag,
+      prevGrad: this.prevGrad,
+      dirs: this.dirs.slice(),
+      stps: this.stps.slice(),
+      ro: this.ro.slice(),
+      ...(this.search === null ? {} : { search: { x0: this.x0, wolfe: this.search.getState() } }),
+    };
+  }
+
+  /** Restores a state from getState() (vectors copied, so the source stays independent). */
+  setState(s: unknown): void {
+    const who = 'L-BFGS';
+    if (!isRecord(s) || s.kind !== 'lbfgs') throw usage(`${who}.setState: not an L-BFGS state`);
+    const nIter = stateNumber(who, 'nIter', s.nIter);
+    if (!Number.isInteger(nIter) || nIter < 0) throw usage(`${who}.setState: nIter must be an integer >= 0`);
+    const t = stateNumber(who, 't', s.t);
+    const hDiag = stateNumber(who, 'hDiag', s.hDiag);
+    if (!(s.d instanceof Float32Array)) throw usage(`${who}.setState: d must be a Float32Array`);
+    const n = s.d.length;
+    const d = copyVector(who, 'd', s.d, n);
+    const prevGrad = copyVector(who, 'prevGrad', s.prevGrad, n);
+    const { dirs, stps, ro } = s;
+    if (!Array.isArray(dirs) || !Array.isArray(stps) || !Array.isArray(ro)) {
+      throw usage(`${who}.setState: dirs, stps and ro must be arrays`);
+    }
+    if (dirs.length !== stps.length || dirs.length !== ro.length || dirs.length > this.historySize) {
+      throw usage(
+        `${who}.setState: dirs, stps and ro must have the same length, at most historySize ${this.historySize}`,
+      );
+    }
+    const ys = dirs.map((v, i) => copyVector(who, `dirs[${i}]`, v, n));
+    const ss = stps.map((v, i) => copyVector(who, `stps[${i}]`, v, n));
+    const ros = ro.map((v, i) => stateNumber(who, `ro[${i}]`, v));
+    this.nIter = nIter;
+    this.t = t;
+    this.hDiag = hDiag;
+    this.d = d;
+    this.prevGrad = prevGrad;
+    this.n = nIter === 0 ? -1 : n;
+    this.resetPairs();
+    this.adoptPairs(ys, ss);
+    this.ro = ros;
+    this.newPair = null;
+    this.search = null;
+    if (s.search !== undefined) {
+      if (this.lineSearch !== 'strong-wolfe') throw usage(`${who}.setState: the state is in a line search but this optimiser has none`);
+      if (!isRecord(s.search)) throw usage(`${who}.setState: search must be an object`);
+      this.x0 = copyVector(who, 'search.x0', s.search.x0, n);
+      const w = StrongWolfe.checkState(s.search.wolfe, n);
+      this.search = new StrongWolfe(this.d, { ...w, g0: w.g0.slice(), gPrev: w.gPrev.slice(), bracket: [...w.bracket], bracketF: [...w.bracketF], bracketGtd: [...w.bracketGtd], bracketG: w.bracketG.map((v) => v.slice()) });
+    }
+  }
+}
+
+/** L-BFGS as torch computes it: the direction by the two-loop recursion, on this thread. */
+export class Lbfgs extends LbfgsCore implements Optimizer {
+  private al: Float64Array;
+
+  constructor(opts: LbfgsOptions = {}) {
+    super(opts);
+    this.al = new Float64Array(this.historySize);
+  }
+
+  step(x: Float32Array, loss: number, grad: Float32Array): boolean {
+    const p = this.begin(x, loss, grad);
+    if (p.done) return p.updated;
+    return this.finish(x, p.loss, p.g, p.gtd ?? this.twoLoop(p.g));
   }
 
   /**
@@ -273,62 +386,5 @@ export class Lbfgs implements Optimizer {
       }
     }
     return dot;
-  }
-
-  getState(): LbfgsState {
-    return {
-      kind: 'lbfgs',
-      nIter: this.nIter,
-      d: this.d,
-      t: this.t,
-      hDiag: this.hDiag,
-      prevGrad: this.prevGrad,
-      dirs: this.dirs.slice(),
-      stps: this.stps.slice(),
-      ro: this.ro.slice(),
-      ...(this.search === null ? {} : { search: { x0: this.x0, wolfe: this.search.getState() } }),
-    };
-  }
-
-  /** Restores a state from getState() (vectors copied, so the source stays independent). */
-  setState(s: unknown): void {
-    const who = 'L-BFGS';
-    if (!isRecord(s) || s.kind !== 'lbfgs') throw usage(`${who}.setState: not an L-BFGS state`);
-    const nIter = stateNumber(who, 'nIter', s.nIter);
-    if (!Number.isInteger(nIter) || nIter < 0) throw usage(`${who}.setState: nIter must be an integer >= 0`);
-    const t = stateNumber(who, 't', s.t);
-    const hDiag = stateNumber(who, 'hDiag', s.hDiag);
-    if (!(s.d instanceof Float32Array)) throw usage(`${who}.setState: d must be a Float32Array`);
-    const n = s.d.length;
-    const d = copyVector(who, 'd', s.d, n);
-    const prevGrad = copyVector(who, 'prevGrad', s.prevGrad, n);
-    const { dirs, stps, ro } = s;
-    if (!Array.isArray(dirs) || !Array.isArray(stps) || !Array.isArray(ro)) {
-      throw usage(`${who}.setState: dirs, stps and ro must be arrays`);
-    }
-    if (dirs.length !== stps.length || dirs.length !== ro.length || dirs.length > this.historySize) {
-      throw usage(
-        `${who}.setState: dirs, stps and ro must have the same length, at most historySize ${this.historySize}`,
-      );
-    }
-    this.dirs = dirs.map((v, i) => copyVector(who, `dirs[${i}]`, v, n));
-    this.stps = stps.map((v, i) => copyVector(who, `stps[${i}]`, v, n));
-    this.ro = ro.map((v, i) => stateNumber(who, `ro[${i}]`, v));
-    this.nIter = nIter;
-    this.t = t;
-    this.hDiag = hDiag;
-    this.d = d;
-    this.prevGrad = prevGrad;
-    this.n = nIter === 0 ? -1 : n;
-    this.spareY = null;
-    this.spareS = null;
-    this.search = null;
-    if (s.search !== undefined) {
-      if (this.lineSearch !== 'strong-wolfe') throw usage(`${who}.setState: the state is in a line search but this optimiser has none`);
-      if (!isRecord(s.search)) throw usage(`${who}.setState: search must be an object`);
-      this.x0 = copyVector(who, 'search.x0', s.search.x0, n);
-      const w = StrongWolfe.checkState(s.search.wolfe, n);
-      this.search = new StrongWolfe(this.d, { ...w, g0: w.g0.slice(), gPrev: w.gPrev.slice(), bracket: [...w.bracket], bracketF: [...w.bracketF], bracketGtd: [...w.bracketGtd], bracketG: w.bracketG.map((v) => v.slice()) });
-    }
   }
 }

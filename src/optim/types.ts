@@ -3,8 +3,14 @@
 import { StyleloomError } from '../errors.js';
 
 export interface Optimizer {
-  /** x holds the current iterate; loss and grad were evaluated at x. Updates x in place. Returns false if no update was made (converged / not a descent direction). */
-  step(x: Float32Array, loss: number, grad: Float32Array): boolean;
+  /**
+   * x holds the current iterate; loss and grad were evaluated at x. Updates x in place. Returns false if no
+   * update was made (converged / not a descent direction); a promise of it where the step runs elsewhere
+   * (LbfgsCompact's products on onnxruntime): await it before touching x or grad again.
+   */
+  step(x: Float32Array, loss: number, grad: Float32Array): boolean | Promise<boolean>;
+  /** Frees what the optimiser holds outside the JavaScript heap (sessions), if anything. */
+  release?(): Promise<void>;
   /** Serialisable state (for resume later): plain object with typed arrays. */
   getState(): unknown;
   setState(s: unknown): void;

@@ -8,7 +8,8 @@ import type { RgbImage } from '../image/types.js';
 import { resolveLayers } from '../model/vgg19.js';
 import { loadVggWeights } from '../model/vgg19-file.js';
 import { resolveWeightsPath } from '../model/weights.js';
-import { BestIterate, createOptimizer } from '../optim/index.js';
+import { BestIterate, type Optimizer } from '../optim/index.js';
+import { createNodeOptimizer } from './node-optimizer.js';
 import { randn } from '../util/rng.js';
 import { loadAtLongSide, loadAtSize } from './images.js';
 import { resizeTo } from '../image/io.js';
@@ -115,8 +116,10 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       const img = sm?.blend ? compositeRgb(raw, content, sm.blend) : raw;
       return o.originalColors ? preserveColors(img, content) : img;
     };
+    let release: Optimizer['release'];
     try {
-      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length), lineSearch: o.lineSearch });
+      const optimizer = await createNodeOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length), lineSearch: o.lineSearch }, x.length, o.threads);
+      release = optimizer.release?.bind(optimizer);
       const times: number[] = [];
       const ema = o.ema > 0 ? new IterateAverage(x, o.ema) : null;
       const current = () => (ema ? ema.value() : x);
@@ -144,7 +147,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
         checkFinite(loss, done + 1, o);
         history.push(loss.total);
         best?.offer(x, loss);
-        optimizer.step(x, loss.total, grad);
+        await optimizer.step(x, loss.total, grad);
         ema?.update(x);
         const ms = performance.now() - t;
         times.push(ms);
@@ -184,6 +187,7 @@ export async function stylize(options: StylizeOptions, hooks: StylizeHooks = {})
       }
     } finally {
       await evaluator.release();
+      await release?.();
     }
   }
   throw new StyleloomError('E_INTERNAL', 'no scale was run');

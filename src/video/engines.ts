@@ -6,11 +6,12 @@ import { fromCaffe, toCaffe } from '../image/caffe.js';
 import { preserveColors } from '../image/color.js';
 import type { RgbImage } from '../image/types.js';
 import type { LossSpec } from '../loss/gatys.js';
-import { BestIterate, createOptimizer } from '../optim/index.js';
+import { BestIterate } from '../optim/index.js';
 import type { OptimizerKind } from '../optim/types.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { fastStylizeBatch, type LoadedFastModel } from '../fast/stylize-fast.js';
 import { lbfgsHistoryFor } from '../transfer/stylize.js';
+import { createNodeOptimizer } from '../transfer/node-optimizer.js';
 import { createFrameEvaluator, type FrameLoss, type TensorImage } from './frame-loss.js';
 import { combineReferences, type Reference } from './references.js';
 import { planesToRgb, rgbToPlanes } from './warp.js';
@@ -64,15 +65,19 @@ export async function createGatysEngine(o: GatysEngineOptions): Promise<GatysEng
       } else x = c.slice();
       const iters = prev?.length ? o.frameIters : o.iters;
       await ev.setFrame(c, temporal);
-      const optimizer = createOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) });
+      const optimizer = await createNodeOptimizer(o.optimizer, { lr: o.lr, historySize: lbfgsHistoryFor(x.length) }, x.length, o.session.threads);
       const best = new BestIterate<FrameLoss>((l) => l.total);
-      for (let k = 0; k < iters; k++) {
-        const t = performance.now();
-        const { loss, grad } = await ev.evaluate(x);
-        checkFinite(loss, k + 1, o.optimizer);
-        best.offer(x, loss);
-        optimizer.step(x, loss.total, grad);
-        onIter?.(k + 1, iters, loss, performance.now() - t);
+      try {
+        for (let k = 0; k < iters; k++) {
+          const t = performance.now();
+          const { loss, grad } = await ev.evaluate(x);
+          checkFinite(loss, k + 1, o.optimizer);
+          best.offer(x, loss);
+          await optimizer.step(x, loss.total, grad);
+          onIter?.(k + 1, iters, loss, performance.now() - t);
+        }
+      } finally {
+        await optimizer.release?.();
       }
       // the best iterate evaluated, the one after the last step included (no line search: see stylize.ts)
       const { loss } = await ev.evaluate(x);
