@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { Graph, numel, type Value } from '../src/graph/ir.js';
 import { gradients } from '../src/graph/autodiff.js';
 import { evaluate } from '../src/graph/reference.js';
-import { toOnnx } from '../src/graph/onnx-export.js';
 import { OPS, OP_FAMILIES, type DifferentiableOpName, type GradientOnlyOpName, type OpName } from '../src/graph/ops/index.js';
-import { createRunner } from '../src/runtime/session.js';
 import { randn } from './helpers/rand.js';
 import { maxRelErr } from './helpers/fixtures.js';
+import { finiteDifference, runOnOrt } from './helpers/gradcheck.js';
 
 /** Builds a tensor (or a scalar) from input x; may declare more graph inputs, which are differentiated too unless `given`. */
 type Build = (g: Graph, x: Value) => Value;
@@ -37,6 +36,13 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
     ['conv 3x3 stride 1, asymmetric pads', [1, 2, 4, 5], (g, x) => conv(g, x, W(g, [2, 2, 3, 3], 24), { pads: [0, 1, 2, 1] })],
     ['conv 1x3, height 1 (the audio mode\'s 1-D conv), pad 0', [1, 3, 1, 7], (g, x) => g.conv(x, W(g, [4, 3, 1, 3], 32), null, 0)],
     ['conv 2x3 non-square kernel, pad 1', [1, 2, 4, 5], (g, x) => g.conv(x, W(g, [3, 2, 2, 3], 33), null, 1)],
+    // training: the weight and bias are graph inputs, differentiated like the data
+    ['conv 3x3 pad 1, weight and bias as inputs', [1, 2, 5, 6], (g, x) => g.conv(x, g.input('w', [3, 2, 3, 3]), g.input('b', [3]), 1)],
+    ['conv 3x3 pad 1, weight input, data fixed (no dx)', [2, 2, 4, 5], (g, x) => g.conv(x, g.input('w', [3, 2, 3, 3]), null, 1), ['x']],
+    ['conv 9x9 pad 4, weight input (the first layer of a fast network)', [1, 3, 9, 10], (g, x) => g.conv(x, g.input('w', [2, 3, 9, 9]), null, 4)],
+    ['conv 3x3 stride 2, TF SAME pads, weight and bias inputs, batch 2', [2, 2, 6, 7], (g, x) => g.add1('Conv', [x, g.input('w', [3, 2, 3, 3]), g.input('b', [3])], { stride: 2, pads: [0, 1, 1, 1] })],
+    ['conv 3x3 stride 2, no pad, unused last row/col, weight input', [1, 2, 6, 6], (g, x) => conv(g, x, g.input('w', [2, 2, 3, 3]), { stride: 2, pad: 0 })],
+    ['conv 3x3 stride 1, asymmetric pads, weight input', [1, 2, 4, 5], (g, x) => conv(g, x, g.input('w', [2, 2, 3, 3]), { pads: [0, 1, 2, 1] })],
   ],
   ConvTranspose: [
     [
@@ -48,6 +54,16 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
       'conv transpose 3x3 stride 2, output padding',
       [1, 2, 3, 2],
       (g, x) => g.add1('ConvTranspose', [x, W(g, [2, 3, 3, 3], 26)], { stride: 2, pads: [1, 1, 1, 1], outPad: [1, 1] }),
+    ],
+    [
+      'conv transpose 3x3 stride 2, TF SAME, weight input',
+      [1, 3, 3, 4],
+      (g, x) => g.add1('ConvTranspose', [x, g.input('w', [3, 2, 3, 3])], { stride: 2, pads: [0, 0, 1, 1] }),
+    ],
+    [
+      'conv transpose 3x3 stride 2, output padding, weight input, batch 2',
+      [2, 2, 3, 2],
+      (g, x) => g.add1('ConvTranspose', [x, g.input('w', [2, 3, 3, 3])], { stride: 2, pads: [1, 1, 1, 1], outPad: [1, 1] }),
     ],
   ],
   MaxPool2: [['max pool (odd sizes)', [1, 2, 5, 7], (g, x) => g.maxPool2(x)]],
@@ -72,6 +88,7 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
   ZeroPad: [['zero pad', [1, 2, 3, 3], (g, x) => g.add1('ZeroPad', [x], { pads: [2, 0, 1, 3] })]],
   Crop: [['crop', [1, 2, 5, 6], (g, x) => g.add1('Crop', [x], { pads: [1, 2, 0, 1] })]],
   DepthToSpace: [['depth to space (DCR, block 2)', [1, 8, 2, 3], (g, x) => g.add1('DepthToSpace', [x], { block: 2 })]],
+  Upsample2: [['nearest upsample 2x', [1, 2, 3, 4], (g, x) => g.add1('Upsample2', [x])]],
   SpaceToDepth: [['space to depth (block 2)', [1, 2, 4, 6], (g, x) => g.add1('SpaceToDepth', [x], { block: 2 })]],
   Gram: [['gram', [1, 3, 4, 5], (g, x) => g.gram(x)]],
   GuidedGram: [
@@ -125,6 +142,8 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
  * it). The type is computed from the op table, so a new gradient-only op does not compile until it is listed.
  */
 const GRADIENT_ONLY: Record<GradientOnlyOpName, DifferentiableOpName> = {
+  ConvWeightGrad: 'Conv',
+  ConvBiasGrad: 'Conv',
   MaxUnpool2: 'MaxPool2',
   AvgPool2Grad: 'AvgPool2',
   ReluGrad: 'Relu',
@@ -155,6 +174,14 @@ const CHAINS: Cases = [
       return g.add1('Crop', [t], { pads: [1, 0, 0, 1] });
     },
   ],
+  [
+    'resize-convolution (nearest upsample, then a conv), weight and instance-norm parameters as inputs',
+    [1, 2, 3, 4],
+    (g, x) => {
+      const c = g.conv(g.add1('Upsample2', [x]), g.input('w', [3, 2, 3, 3]), null, 1);
+      return g.add1('InstanceNorm', [c, g.input('scale', [3]), g.input('shift', [3])], { eps: 1e-3 });
+    },
+  ],
 ];
 
 /**
@@ -178,24 +205,6 @@ function setup([, shape, build, given = []]: FdCase, seed: number) {
   return { g, wrt, loss, grads, feeds };
 }
 
-/** Central differences of the loss with respect to the input `name`, all other feeds fixed. */
-function finiteDifference(g: Graph, loss: Value, feeds: Record<string, Float32Array>, name: string, eps = 1e-4): Float64Array {
-  const all: Record<string, Float64Array> = {};
-  for (const [k, v] of Object.entries(feeds)) all[k] = Float64Array.from(v);
-  const xp = all[name];
-  const out = new Float64Array(xp.length);
-  for (let k = 0; k < xp.length; k++) {
-    const v = xp[k];
-    xp[k] = v + eps;
-    const [fp] = evaluate(g, all, [loss]);
-    xp[k] = v - eps;
-    const [fm] = evaluate(g, all, [loss]);
-    xp[k] = v;
-    out[k] = (fp[0] - fm[0]) / (2 * eps);
-  }
-  return out;
-}
-
 const opCases = Object.entries(FD_CASES) as [DifferentiableOpName, Cases][];
 
 for (const c of [...opCases.flatMap(([, cases]) => cases), ...CHAINS]) {
@@ -214,10 +223,7 @@ for (const c of [...opCases.flatMap(([, cases]) => cases), ...CHAINS]) {
   test(`ONNX lowering of ${name} (forward and backward) matches the reference`, async () => {
     const { g, loss, grads, feeds } = setup(c, 9);
     const ref = evaluate(g, feeds, [loss, ...grads]);
-    const runner = await createRunner(toOnnx(g), { threads: 1 });
-    const tensors = Object.fromEntries(g.inputs.map((v) => [v.name, { data: feeds[v.name], dims: v.shape }]));
-    const out = await runner.run(tensors);
-    await runner.release();
+    const out = await runOnOrt(g, feeds);
     assert.ok(Math.abs(out[loss.name][0] - ref[0][0]) <= 1e-5 * Math.abs(ref[0][0]), `loss ${out[loss.name][0]} vs ${ref[0][0]}`);
     grads.forEach((gv, k) => {
       const err = maxRelErr(out[gv.name], ref[k + 1]);

@@ -2,7 +2,8 @@
 // Variable_47), checked against the architecture from bytes already read; E_WEIGHTS otherwise. Browser-safe.
 import { StyleloomError } from '../errors.js';
 
-export type FastLayerKind = 'conv' | 'convT';
+/** conv; convT: stride-2 transposed conv; upconv: nearest 2x upsampling, then a stride-1 conv (resize-convolution). */
+export type FastLayerKind = 'conv' | 'convT' | 'upconv';
 
 /** One layer of the transform network: convolution (no bias), instance norm, optional ReLU. */
 export interface FastLayer {
@@ -14,7 +15,7 @@ export interface FastLayer {
   cin: number;
   cout: number;
   relu: boolean;
-  /** ONNX layout: conv OIHW [cout, cin, k, k]; transposed conv [cin, cout, k, k]. */
+  /** ONNX layout: conv and upconv OIHW [cout, cin, k, k]; transposed conv [cin, cout, k, k]. */
   weight: Float32Array;
   weightShape: [number, number, number, number];
   /** Instance-norm shift (beta) and scale (gamma), [cout] each. */

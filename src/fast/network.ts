@@ -1,5 +1,6 @@
-// The feed-forward style network (Johnson et al. 2016, instance norm) as an IR graph for a fixed input
-// size: TF 'SAME' zero padding, stride-2 convs, residual blocks, transposed-conv upsampling, tanh output.
+// The feed-forward style network (Johnson et al. 2016, instance norm) as an IR graph for a fixed input size:
+// TF 'SAME' zero padding, stride-2 convs, residual blocks, transposed-conv or resize-conv upsampling, tanh
+// output; its parameters constants (inference) or graph inputs (training: differentiated like the image).
 import { StyleloomError } from '../errors.js';
 import { Graph, type Value } from '../graph/ir.js';
 import type { FastCheckpoint, FastLayer } from './checkpoint-format.js';
@@ -23,6 +24,18 @@ export interface FastGraphOptions {
    * the same speed, 68 vs 69 ms of ~440 at 512 px, so the plain op stays the default).
    */
   upsample?: 'subpixel' | 'convtranspose';
+  /**
+   * 'constant' (default): the weights are initializers. 'input': every layer's weight, instance-norm scale and
+   * shift is a graph input (`<layer>_w`, `<layer>_scale`, `<layer>_shift`), listed in FastGraph.params, so that
+   * gradients() can differentiate the loss with respect to them (training). 'subpixel' needs constants.
+   */
+  params?: 'constant' | 'input';
+}
+
+/** One parameter tensor of the network as a graph input, with the checkpoint's values. */
+export interface FastParam {
+  value: Value;
+  data: Float32Array;
 }
 
 export interface FastGraph {
@@ -31,6 +44,8 @@ export interface FastGraph {
   input: Value;
   /** [N, 3, H', W'] float RGB 0..255: clip(tanh(x)·150 + 127.5, 0, 255). */
   output: Value;
+  /** With params 'input': the parameter inputs in layer order (weight, scale, shift); empty otherwise. */
+  params: FastParam[];
 }
 
 /** TensorFlow 'SAME' padding (before, after) along an axis of length n for kernel k, stride s. */
@@ -70,7 +85,19 @@ export function subpixelWeight(w: Float32Array, cin: number, cout: number, k: nu
   return { data: out, shape: [s * s * cout, cin, q, q] };
 }
 
-function layer(g: Graph, x: Value, L: FastLayer, upsample: 'subpixel' | 'convtranspose'): Value {
+/** How a layer gets its parameters: as constants, or as graph inputs collected in `params`. */
+type ParamMaker = (name: string, data: Float32Array, shape: readonly number[]) => Value;
+
+function paramMaker(g: Graph, mode: 'constant' | 'input', params: FastParam[]): ParamMaker {
+  if (mode === 'constant') return (name, data, shape) => g.constant(name, data, shape);
+  return (name, data, shape) => {
+    const value = g.input(name, shape);
+    params.push({ value, data });
+    return value;
+  };
+}
+
+function layer(g: Graph, x: Value, L: FastLayer, upsample: 'subpixel' | 'convtranspose', param: ParamMaker): Value {
   let y: Value;
   if (L.kind === 'convT' && upsample === 'subpixel' && samePads(2 * x.shape[2], L.kernel, L.stride)[0] === 0 && samePads(2 * x.shape[3], L.kernel, L.stride)[0] === 0) {
     const sw = subpixelWeight(L.weight, L.cin, L.cout, L.kernel, L.stride);
@@ -78,25 +105,32 @@ function layer(g: Graph, x: Value, L: FastLayer, upsample: 'subpixel' | 'convtra
     const phases = g.add1('Conv', [x, g.constant(`${L.name}_w_subpixel`, sw.data, sw.shape)], { pads: [D, D, 0, 0] }, `${L.name}_phases`);
     y = g.add1('DepthToSpace', [phases], { block: L.stride }, L.name);
   } else if (L.kind === 'convT') {
-    const w = g.constant(`${L.name}_w`, L.weight, L.weightShape);
+    const w = param(`${L.name}_w`, L.weight, L.weightShape);
     // tf.nn.conv2d_transpose(..., output [2n], 'SAME'): full output 2n+1, the last row/column dropped.
     const [pt, pb] = samePads(2 * x.shape[2], L.kernel, L.stride);
     const [pl, pr] = samePads(2 * x.shape[3], L.kernel, L.stride);
     y = g.add1('ConvTranspose', [x, w], { stride: L.stride, pads: [pt, pl, pb, pr] }, L.name);
+  } else if (L.kind === 'upconv') {
+    if (L.stride !== 2) throw new StyleloomError('E_INTERNAL', `${L.name}: resize-convolution upsamples by 2, not ${L.stride}`);
+    const w = param(`${L.name}_w`, L.weight, L.weightShape);
+    y = g.add1('Conv', [g.add1('Upsample2', [x], {}, `${L.name}_up`), w], { pad: (L.kernel - 1) / 2 }, L.name);
   } else if (L.stride === 1) {
-    const w = g.constant(`${L.name}_w`, L.weight, L.weightShape);
+    const w = param(`${L.name}_w`, L.weight, L.weightShape);
     y = g.add1('Conv', [x, w], { pad: (L.kernel - 1) / 2 }, L.name);
   } else {
-    const w = g.constant(`${L.name}_w`, L.weight, L.weightShape);
+    const w = param(`${L.name}_w`, L.weight, L.weightShape);
     const [pt, pb] = samePads(x.shape[2], L.kernel, L.stride);
     const [pl, pr] = samePads(x.shape[3], L.kernel, L.stride);
     y = g.add1('Conv', [x, w], { stride: L.stride, pads: [pt, pl, pb, pr] }, L.name);
   }
-  const shift = g.constant(`${L.name}_shift`, L.shift, [L.cout]);
-  const scale = g.constant(`${L.name}_scale`, L.scale, [L.cout]);
+  const scale = param(`${L.name}_scale`, L.scale, [L.cout]);
+  const shift = param(`${L.name}_shift`, L.shift, [L.cout]);
   y = g.add1('InstanceNorm', [y, scale, shift], { eps: FAST_IN_EPS }, `${L.name}_in`);
   return L.relu ? g.relu(y, `${L.name}_relu`) : y;
 }
+
+/** A residual block starts at a layer named res<k>a; it and the next layer are added to the block's input. */
+const RESIDUAL_START = /^res\d+a$/;
 
 /** Build the inference graph of `ckpt` for [batch, 3, height, width] inputs. */
 export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): FastGraph {
@@ -104,6 +138,7 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   const batch = opts.batch ?? 1;
   const exact = opts.exactSize ?? true;
   const up = opts.upsample ?? 'convtranspose';
+  if (up === 'subpixel' && opts.params === 'input') throw new StyleloomError('E_INTERNAL', "fast network: upsample 'subpixel' needs constant weights");
   for (const [what, v, min] of [['height', h, exact ? FAST_MIN_SIDE : 1], ['width', w, exact ? FAST_MIN_SIDE : 1], ['batch', batch, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new StyleloomError('E_USAGE', `fast network ${what} ${v} is not valid; need an integer >= ${min}`);
   }
@@ -118,9 +153,14 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   let x = pt + pb + pl + pr > 0 ? g.add1('ReflectPad', [input], { pads: [pt, pl, pb, pr] }, 'pad_to_4') : input;
 
   const L = ckpt.layers;
-  for (let k = 0; k < 3; k++) x = layer(g, x, L[k], up);
-  for (let k = 3; k < 13; k += 2) x = g.add1('Add', [x, layer(g, layer(g, x, L[k], up), L[k + 1], up)], {}, `${L[k].name.slice(0, -1)}_sum`);
-  for (let k = 13; k < L.length; k++) x = layer(g, x, L[k], up);
+  const params: FastParam[] = [];
+  const param = paramMaker(g, opts.params ?? 'constant', params);
+  for (let k = 0; k < L.length; k++) {
+    if (RESIDUAL_START.test(L[k].name) && k + 1 < L.length) {
+      x = g.add1('Add', [x, layer(g, layer(g, x, L[k], up, param), L[k + 1], up, param)], {}, `${L[k].name.slice(0, -1)}_sum`);
+      k++;
+    } else x = layer(g, x, L[k], up, param);
+  }
 
   x = g.add1('Affine', [g.add1('Tanh', [x], {}, 'tanh')], { scale: 150, shift: 255 / 2 }, 'to_rgb');
   const crop = exact ? [pt, pl, x.shape[2] - h - pt, x.shape[3] - w - pl] : [0, 0, 0, 0];
@@ -128,5 +168,5 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   const cropped = crop.some((c) => c > 0);
   x = g.add1('Clip', [x], { min: 0, max: 255 }, cropped ? 'clip' : 'stylized');
   const output = g.output(cropped ? g.add1('Crop', [x], { pads: crop }, 'stylized') : x);
-  return { graph: g, input, output };
+  return { graph: g, input, output, params };
 }

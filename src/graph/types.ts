@@ -15,11 +15,11 @@ export type Attrs = Record<string, number | number[] | string | undefined>;
 
 // The op names by family; each family's entries live in ops/<family>.ts, which must define exactly these.
 // Gradient-only ops (no backward rule of their own) are listed next to the op whose gradient they compute.
-export type ConvOpName = 'Conv' | 'ConvTranspose';
+export type ConvOpName = 'Conv' | 'ConvTranspose' | 'ConvWeightGrad' | 'ConvBiasGrad';
 export type PoolOpName = 'MaxPool2' | 'MaxUnpool2' | 'AvgPool2' | 'AvgPool2Grad';
 export type ElementwiseOpName = 'Relu' | 'ReluGrad' | 'Tanh' | 'TanhGrad' | 'Clip' | 'ClipGrad' | 'Scale' | 'Affine' | 'Add';
 export type NormOpName = 'InstanceNorm' | 'InstanceNormGrad';
-export type LayoutOpName = 'ReflectPad' | 'ReflectPadGrad' | 'ZeroPad' | 'Crop' | 'DepthToSpace' | 'SpaceToDepth';
+export type LayoutOpName = 'ReflectPad' | 'ReflectPadGrad' | 'ZeroPad' | 'Crop' | 'DepthToSpace' | 'SpaceToDepth' | 'Upsample2';
 export type LossOpName = 'Gram' | 'GramGrad' | 'GuidedGram' | 'GuidedGramGrad' | 'Mse' | 'MseGrad' | 'WeightedMse' | 'WeightedMseGrad' | 'Tv' | 'TvGrad' | 'Dot' | 'ScaleBy';
 export type OpName = ConvOpName | PoolOpName | ElementwiseOpName | NormOpName | LayoutOpName | LossOpName;
 

@@ -43,8 +43,11 @@ export interface OnnxLowering {
 /** One op: its shape rule, local backward rule (emitted as more IR ops), float64 reference and ONNX lowering. */
 export interface OpDef {
   infer(inputs: readonly Value[], attrs: Attrs): { shape: Shape; dtype: DType }[];
-  /** Gradients of the loss with respect to each input, given those of the outputs (null = none). */
-  backward?(g: GraphBuilder, node: Node, gys: (Value | null)[]): (Value | null)[];
+  /**
+   * Gradients of the loss with respect to each input, given those of the outputs (null = none). `needs[i]` is
+   * false where input i leads to no differentiation target (a rule may then return null for it and emit nothing).
+   */
+  backward?(g: GraphBuilder, node: Node, gys: (Value | null)[], needs: readonly boolean[]): (Value | null)[];
   evaluate(inputs: Arr[], attrs: Attrs): Arr[];
   onnx(e: OnnxEmitter, node: Node, ins: string[], outs: string[]): void;
 }
@@ -69,4 +72,11 @@ export function map2(a: Arr, b: Arr, f: (x: number, y: number) => number): Arr {
   const out = new Float64Array(a.data.length);
   for (let k = 0; k < out.length; k++) out[k] = f(a.data[k], b.data[k]);
   return { data: out, shape: a.shape };
+}
+
+/** Each value of an [n, c, oh, ow] tensor repeated over a 2x2 block: [n, c, 2oh, 2ow]. */
+export function upsample2(e: OnnxEmitter, v: string, [n, c, oh, ow]: number[], outs?: string[]): string {
+  const [r] = e.node('Reshape', [v, e.int64([n, c, oh, 1, ow, 1])]);
+  const [x] = e.node('Expand', [r, e.int64([n, c, oh, 2, ow, 2])]);
+  return e.node('Reshape', [x, e.int64([n, c, 2 * oh, 2 * ow])], {}, outs)[0];
 }

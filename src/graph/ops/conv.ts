@@ -1,7 +1,7 @@
-// Convolutions: Conv (any stride, symmetric or per-side zero padding) and ConvTranspose, each the
-// other's data gradient, with their float64 kernels and the flipped weight of the plain conv's gradient.
+// Convolutions: Conv (any stride, symmetric or per-side zero padding) and ConvTranspose, each the other's
+// data gradient, plus the weight and bias gradients (ConvWeightGrad, ConvBiasGrad) that training needs.
 import { StyleloomError } from '../../errors.js';
-import { f32, num, expectRank, type Arr, type OpDef } from './common.js';
+import { f32, num, shapeAttr, expectRank, type Arr, type OpDef } from './common.js';
 import { emitWinogradConv, winogradApplies } from './winograd.js';
 import type { Attrs, ConvOpName, GraphBuilder, Node, Shape, Value } from '../types.js';
 
@@ -19,8 +19,9 @@ export function flipTransposeWeight(w: Float32Array, shape: Shape): Float32Array
 
 export const CONV_OPS = {
   /**
-   * 2-D convolution, symmetric zero padding `pad`; weight (and bias) must be constants to get a data gradient.
-   * Optional: `stride` (default 1) and `pads` = [top, left, bottom, right] (overrides `pad`, may be asymmetric).
+   * 2-D convolution, symmetric zero padding `pad`. Optional: `stride` (default 1) and `pads` = [top, left,
+   * bottom, right] (overrides `pad`, may be asymmetric). Weight and bias may be constants or differentiated
+   * values (a network's parameters fed as graph inputs): each input that leads to a target gets its gradient.
    */
   Conv: {
     infer([x, w, b], a) {
@@ -39,18 +40,16 @@ export const CONV_OPS = {
       if (oh < 1 || ow < 1) throw new StyleloomError('E_INTERNAL', `Conv: input [${x.shape}] is smaller than kernel [${w.shape}]`);
       return [f32([x.shape[0], w.shape[0], oh, ow])];
     },
-    backward(g, node, [gy]) {
-      const [, w] = node.inputs;
-      const data = g.constants.get(w.id);
+    backward(g, node, [gy], needs = [true, true, true]) {
       if (!gy) return [null, null, null];
-      if (!isPlainConv(node.attrs)) return [convDataGrad(g, node, gy), null, null];
-      if (!data) throw new StyleloomError('E_INTERNAL', `Conv backward: weight ${w.name} is not a constant`);
-      const wt = g.constant(`${w.name}_flipT`, flipTransposeWeight(data, w.shape), [w.shape[1], w.shape[0], w.shape[2], w.shape[3]]);
-      const p = num(node.attrs, 'pad') ?? 0;
-      const [ph, pw] = [w.shape[2] - 1 - p, w.shape[3] - 1 - p];
-      // a non-square kernel (the audio mode's 1 x width) needs the full-padding per axis
-      if (ph !== pw) return [g.add1('Conv', [gy, wt], { pads: [ph, pw, ph, pw] }, `${node.outputs[0].name}_dx`), null, null];
-      return [g.conv(gy, wt, null, ph, `${node.outputs[0].name}_dx`), null, null];
+      const [x, w, b] = node.inputs;
+      const name = node.outputs[0].name;
+      const geometry = { stride: convStride(node.attrs), pads: convPads(node.attrs), kernel: [w.shape[2], w.shape[3]] };
+      return [
+        needs[0] ? convDataGrad(g, node, gy) : null,
+        needs[1] ? g.add1('ConvWeightGrad', [gy, x], geometry, `${name}_dw`) : null,
+        b && needs[2] ? g.add1('ConvBiasGrad', [gy], {}, `${name}_db`) : null,
+      ];
     },
     evaluate([x, w, b], a) {
       return [conv2dGeneral(x, w, b, convPads(a), convStride(a))];
@@ -80,11 +79,17 @@ export const CONV_OPS = {
       if (oh < 1 || ow < 1) throw new StyleloomError('E_INTERNAL', `ConvTranspose: output of [${x.shape}] would be empty`);
       return [f32([x.shape[0], w.shape[1], oh, ow])];
     },
-    backward(g, node, [gy]) {
+    backward(g, node, [gy], needs = [true, true]) {
       if (!gy) return [null, null];
-      const s = convStride(node.attrs);
-      const dx = g.add1('Conv', [gy, node.inputs[1]], { stride: s, pads: convPads(node.attrs) }, `${node.outputs[0].name}_dx`);
-      return [dx, null];
+      const [x, w] = node.inputs;
+      const geometry = { stride: convStride(node.attrs), pads: convPads(node.attrs) };
+      const name = node.outputs[0].name;
+      // y = ConvTranspose(x, W) is the adjoint of Conv(·, W) with the same geometry, whose output x is: dW is
+      // that conv's weight gradient with input dy and output gradient x.
+      return [
+        needs[0] ? g.add1('Conv', [gy, w], geometry, `${name}_dx`) : null,
+        needs[1] ? g.add1('ConvWeightGrad', [x, gy], { ...geometry, kernel: [w.shape[2], w.shape[3]] }, `${name}_dw`) : null,
+      ];
     },
     evaluate([x, w], a) {
       return [convTranspose2d(x, w, convPads(a), convStride(a), outPadAttr(a))];
@@ -96,6 +101,56 @@ export const CONV_OPS = {
       const attrs: Record<string, number[]> = { kernel_shape: [w.shape[2], w.shape[3]], strides: [s, s], pads: convPads(node.attrs) };
       if (op[0] || op[1]) attrs.output_padding = op;
       e.node('ConvTranspose', ins, attrs, outs);
+    },
+  },
+
+  /**
+   * Weight gradient of Conv given (dy, x) and the conv's `stride`, `pads` and `kernel` = [kH, kW]:
+   * dW[o, c, u, v] = Σ_{n,i,j} dy[n, o, i, j] · x[n, c, s·i + u − top, s·j + v − left] (zero outside x).
+   */
+  ConvWeightGrad: {
+    infer([gy, x], a) {
+      expectRank('ConvWeightGrad', gy, 4);
+      expectRank('ConvWeightGrad', x, 4);
+      const [kh, kw] = shapeAttr(a, 'kernel');
+      return [f32([gy.shape[1], x.shape[1], kh, kw])];
+    },
+    evaluate([gy, x], a) {
+      return [convWeightGrad(gy, x, convPads(a), convStride(a), shapeAttr(a, 'kernel'))];
+    },
+    onnx(e, node, [gy, x], outs) {
+      // a convolution over the batch: x as [C_in, N, H, W] images, dy as [C_out, N, oh, ow] kernels dilated by
+      // the stride; bottom/right padding only as far as the last kernel tap reaches, the rest sliced off
+      const [kh, kw] = shapeAttr(node.attrs, 'kernel');
+      const [, , h, w] = node.inputs[1].shape;
+      const [, , oh, ow] = node.inputs[0].shape;
+      const s = convStride(node.attrs);
+      const [pt, pl] = convPads(node.attrs);
+      const [eb, er] = [kh + s * (oh - 1) - h - pt, kw + s * (ow - 1) - w - pl];
+      const [xt] = e.node('Transpose', [x], { perm: [1, 0, 2, 3] });
+      const [gt] = e.node('Transpose', [gy], { perm: [1, 0, 2, 3] });
+      const attrs = { kernel_shape: [oh, ow], dilations: [s, s], pads: [pt, pl, Math.max(eb, 0), Math.max(er, 0)], strides: [1, 1] };
+      const [c] = e.node('Conv', [xt, gt], attrs);
+      const exact = eb >= 0 && er >= 0;
+      const [t] = e.node('Transpose', [c], { perm: [1, 0, 2, 3] }, exact ? outs : 1);
+      if (!exact) e.node('Slice', [t, e.int64([0, 0]), e.int64([kh, kw]), e.int64([2, 3])], {}, outs);
+    },
+  },
+
+  /** Bias gradient of Conv: dy summed over batch and pixels, [C]. */
+  ConvBiasGrad: {
+    infer([gy]) {
+      expectRank('ConvBiasGrad', gy, 4);
+      return [f32([gy.shape[1]])];
+    },
+    evaluate([gy]) {
+      const [n, c, h, w] = gy.shape;
+      const out = new Float64Array(c);
+      for (let p = 0; p < n * c; p++) for (let k = p * h * w; k < (p + 1) * h * w; k++) out[p % c] += gy.data[k];
+      return [{ data: out, shape: [c] }];
+    },
+    onnx(e, _n, [gy], outs) {
+      e.node('ReduceSum', [gy, e.int64([0, 2, 3])], { keepdims: 0 }, outs);
     },
   },
 } satisfies Record<ConvOpName, OpDef>;
@@ -120,13 +175,26 @@ function isPlainConv(a: Attrs): boolean {
   return convStride(a) === 1 && a.pads === undefined;
 }
 
-/** Data gradient of a strided or asymmetrically padded Conv: the transposed convolution with the same geometry. */
+/**
+ * Data gradient of a Conv: for the plain conv with a constant weight, a conv with the flipped weight
+ * (precomputed; faster than ConvTranspose), else the transposed convolution with the same geometry.
+ */
 function convDataGrad(g: GraphBuilder, node: Node, gy: Value): Value {
   const [x, w] = node.inputs;
+  const name = `${node.outputs[0].name}_dx`;
+  const data = g.constants.get(w.id);
+  if (data && isPlainConv(node.attrs)) {
+    const wt = g.constant(`${w.name}_flipT`, flipTransposeWeight(data, w.shape), [w.shape[1], w.shape[0], w.shape[2], w.shape[3]]);
+    const p = num(node.attrs, 'pad') ?? 0;
+    const [ph, pw] = [w.shape[2] - 1 - p, w.shape[3] - 1 - p];
+    // a non-square kernel (the audio mode's 1 x width) needs the full-padding per axis
+    if (ph !== pw) return g.add1('Conv', [gy, wt], { pads: [ph, pw, ph, pw] }, name);
+    return g.conv(gy, wt, null, ph, name);
+  }
   const s = convStride(node.attrs);
   const [pt, pl, pb, pr] = convPads(node.attrs);
   const outPad = [x.shape[2] - (s * (gy.shape[2] - 1) + w.shape[2] - pt - pb), x.shape[3] - (s * (gy.shape[3] - 1) + w.shape[3] - pl - pr)];
-  return g.add1('ConvTranspose', [gy, w], { stride: s, pads: [pt, pl, pb, pr], outPad }, `${node.outputs[0].name}_dx`);
+  return g.add1('ConvTranspose', [gy, w], { stride: s, pads: [pt, pl, pb, pr], outPad }, name);
 }
 
 function convTransposeOut(x: Shape, w: Shape, a: Attrs): [number, number] {
@@ -193,4 +261,29 @@ function convTranspose2d(x: Arr, w: Arr, pads: number[], s: number, outPad: numb
           }
       }
   return { data: out, shape: [n, co, oh, ow] };
+}
+
+/** ConvWeightGrad's float64 kernel: dW[o, c, u, v] = Σ dy[n, o, i, j] · x[n, c, s·i + u − top, s·j + v − left]. */
+function convWeightGrad(gy: Arr, x: Arr, pads: number[], s: number, [kh, kw]: number[]): Arr {
+  const [n, co, oh, ow] = gy.shape;
+  const [, ci, h, wd] = x.shape;
+  const [pt, pl] = pads;
+  const out = new Float64Array(co * ci * kh * kw);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let o = 0; o < co; o++)
+      for (let c = 0; c < ci; c++)
+        for (let u = 0; u < kh; u++)
+          for (let v = 0; v < kw; v++) {
+            let acc = 0;
+            for (let i = 0; i < oh; i++) {
+              const yi = i * s + u - pt;
+              if (yi < 0 || yi >= h) continue;
+              for (let j = 0; j < ow; j++) {
+                const xj = j * s + v - pl;
+                if (xj >= 0 && xj < wd) acc += gy.data[((b0 * co + o) * oh + i) * ow + j] * x.data[((b0 * ci + c) * h + yi) * wd + xj];
+              }
+            }
+            out[((o * ci + c) * kh + u) * kw + v] += acc;
+          }
+  return { data: out, shape: [co, ci, kh, kw] };
 }

@@ -1,7 +1,7 @@
-// Layout ops: reflection and zero padding, cropping, depth-to-space and space-to-depth, each differentiated
-// by its adjoint (ReflectPadGrad folds the mirrored border back; the others are each other's adjoints).
+// Layout ops: reflection and zero padding, cropping, depth-to-space and space-to-depth, nearest 2x upsampling,
+// each differentiated by its adjoint (ReflectPadGrad folds the mirrored border back; Upsample2's is 4·AvgPool2).
 import { StyleloomError } from '../../errors.js';
-import { f32, num, shapeAttr, expectRank, size, type Arr, type OnnxEmitter, type OpDef } from './common.js';
+import { f32, num, shapeAttr, expectRank, size, upsample2, type Arr, type OnnxEmitter, type OpDef } from './common.js';
 import type { Attrs, LayoutOpName } from '../types.js';
 
 /** The padded output of x (NCHW) with pads [top, left, bottom, right], zero-filled, and its sizes. */
@@ -181,6 +181,31 @@ export const LAYOUT_OPS = {
     },
     onnx(e, node, ins, outs) {
       e.node('SpaceToDepth', ins, { blocksize: num(node.attrs, 'block') }, outs);
+    },
+  },
+
+  /**
+   * Nearest-neighbour 2x upsampling, [N, C, H, W] -> [N, C, 2H, 2W] (each value over a 2x2 block; with a conv
+   * after it, the resize-convolution that avoids the checkerboard of transposed convs). Adjoint: 2x2 block sums.
+   */
+  Upsample2: {
+    infer([x]) {
+      expectRank('Upsample2', x, 4);
+      return [f32([x.shape[0], x.shape[1], 2 * x.shape[2], 2 * x.shape[3]])];
+    },
+    backward(g, node, [gy]) {
+      return [gy ? g.scale(g.add1('AvgPool2', [gy], {}, `${node.outputs[0].name}_dpool`), 4, `${node.outputs[0].name}_d`) : null];
+    },
+    evaluate([x]) {
+      const [n, c, h, w] = x.shape;
+      const out = new Float64Array(4 * x.data.length);
+      for (let p = 0; p < n * c; p++)
+        for (let i = 0; i < 2 * h; i++)
+          for (let j = 0; j < 2 * w; j++) out[(p * 2 * h + i) * 2 * w + j] = x.data[(p * h + (i >> 1)) * w + (j >> 1)];
+      return [{ data: out, shape: [n, c, 2 * h, 2 * w] }];
+    },
+    onnx(e, node, [x], outs) {
+      upsample2(e, x, [...node.inputs[0].shape], outs);
     },
   },
 } satisfies Record<LayoutOpName, OpDef>;

@@ -1,7 +1,7 @@
 // 2x2 pooling: MaxPool2 with MaxUnpool2 (its gradient, scattering to the recorded argmax, or the argmax
 // mask where the backend's MaxPool has no indices) and AvgPool2 with AvgPool2Grad.
 import { StyleloomError } from '../../errors.js';
-import { f32, shapeAttr, expectRank, expectSame, size, type OnnxEmitter, type OpDef } from './common.js';
+import { f32, shapeAttr, expectRank, expectSame, size, upsample2, type OpDef } from './common.js';
 import type { PoolOpName } from '../types.js';
 
 export const POOL_OPS = {
@@ -130,10 +130,3 @@ export const POOL_OPS = {
     },
   },
 } satisfies Record<PoolOpName, OpDef>;
-
-/** Each value of an [n, c, oh, ow] tensor repeated over a 2x2 block: [n, c, 2oh, 2ow]. */
-function upsample2(e: OnnxEmitter, v: string, [n, c, oh, ow]: number[], outs?: string[]): string {
-  const [r] = e.node('Reshape', [v, e.int64([n, c, oh, 1, ow, 1])]);
-  const [x] = e.node('Expand', [r, e.int64([n, c, oh, 2, ow, 2])]);
-  return e.node('Reshape', [x, e.int64([n, c, 2 * oh, 2 * ow])], {}, outs)[0];
-}

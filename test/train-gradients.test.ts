@@ -1,0 +1,75 @@
+// Parameter gradients of a whole tiny Johnson-style network (3 -> 4 channels, one stride-2 conv, one residual
+// block, one upsampling, 16 px, batch 2): loss = Σ output·r for a fixed random r; the gradient of every weight,
+// instance-norm scale and shift against central finite differences (float64 reference), and onnxruntime's
+// run of the same graph against the reference. Both upsamplings: transposed conv and resize-convolution.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { numel } from '../src/graph/ir.js';
+import { gradients } from '../src/graph/autodiff.js';
+import { evaluate } from '../src/graph/reference.js';
+import { buildFastGraph } from '../src/fast/network.js';
+import type { FastCheckpoint, FastLayer, FastLayerKind } from '../src/fast/checkpoint-format.js';
+import { randn } from './helpers/rand.js';
+import { maxRelErr } from './helpers/fixtures.js';
+import { finiteDifference, runOnOrt } from './helpers/gradcheck.js';
+
+function tinyLayer(seed: number, name: string, kind: FastLayerKind, stride: number, cin: number, cout: number, relu: boolean, scale = 1): FastLayer {
+  const weightShape: [number, number, number, number] = kind === 'convT' ? [cin, cout, 3, 3] : [cout, cin, 3, 3];
+  return {
+    name, kind, kernel: 3, stride, cin, cout, relu,
+    weight: randn(numel(weightShape), seed, 0.3),
+    weightShape,
+    scale: randn(cout, seed + 1, 0.2).map((v) => scale * (1 + v)),
+    shift: randn(cout, seed + 2, 0.1),
+  };
+}
+
+function tinyNetwork(up: 'convT' | 'upconv'): FastCheckpoint {
+  const layers = [
+    tinyLayer(110, 'conv1', 'conv', 1, 3, 4, true),
+    tinyLayer(120, 'conv2', 'conv', 2, 4, 4, true),
+    tinyLayer(130, 'res1a', 'conv', 1, 4, 4, true),
+    tinyLayer(140, 'res1b', 'conv', 1, 4, 4, false),
+    tinyLayer(150, 'up1', up, 2, 4, 4, true),
+    // a small output scale keeps tanh(x)·150 + 127.5 mostly inside the final clip to 0..255
+    tinyLayer(160, 'out', 'conv', 1, 4, 3, false, 0.4),
+  ];
+  return { dir: '', name: `tiny-${up}`, layers, params: layers.reduce((n, l) => n + l.weight.length + 2 * l.cout, 0) };
+}
+
+function setup(up: 'convT' | 'upconv') {
+  const { graph: g, input, output, params } = buildFastGraph(tinyNetwork(up), { batch: 2, height: 16, width: 16, params: 'input' });
+  const r = g.constant('r', randn(numel(output.shape), 7), output.shape);
+  const loss = g.output(g.add1('Dot', [output, r], {}, 'loss'));
+  const grads = gradients(g, loss, params.map((p) => p.value));
+  for (const gv of grads) g.output(gv);
+  const feeds: Record<string, Float32Array> = { [input.name]: randn(numel(input.shape), 8, 60).map((v) => v + 127.5) };
+  for (const p of params) feeds[p.value.name] = p.data;
+  return { g, loss, grads, params, feeds };
+}
+
+for (const up of ['convT', 'upconv'] as const) {
+  test(`tiny fast network (${up} upsampling): every parameter gradient matches finite differences`, () => {
+    const { g, loss, grads, params, feeds } = setup(up);
+    assert.equal(params.length, 18, 'weight, scale and shift of 6 layers');
+    assert.ok(!g.nodes.some((n) => n.outputs.some((o) => o.name === 'conv1_dx')), 'no data gradient of the input photo is built');
+    const analytic = evaluate(g, feeds, grads);
+    params.forEach((p, k) => {
+      const fd = finiteDifference(g, loss, feeds, p.value.name);
+      const err = maxRelErr(analytic[k], fd);
+      assert.ok(err < 1e-6, `d/d${p.value.name}: max |analytic - fd| / max |fd| = ${err}`);
+      assert.ok(Math.max(...fd.map(Math.abs)) > 0, `d/d${p.value.name} is not trivially zero`);
+    });
+  });
+
+  test(`tiny fast network (${up} upsampling): onnxruntime's loss and parameter gradients match the reference`, async () => {
+    const { g, loss, grads, feeds } = setup(up);
+    const ref = evaluate(g, feeds, [loss, ...grads]);
+    const out = await runOnOrt(g, feeds);
+    assert.ok(Math.abs(out[loss.name][0] - ref[0][0]) <= 1e-5 * Math.abs(ref[0][0]), `loss ${out[loss.name][0]} vs ${ref[0][0]}`);
+    grads.forEach((gv, k) => {
+      const err = maxRelErr(out[gv.name], ref[k + 1]);
+      assert.ok(err < 1e-4, `${gv.name}: err ${err}`);
+    });
+  });
+}
