@@ -16,6 +16,7 @@ import { addFastCommand } from './fast.js';
 import { addGridCommand } from './grid.js';
 import { addAudioCommand } from './audio.js';
 import { addVideoCommand } from './video.js';
+import { addScoreCommand } from './score.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -142,6 +143,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addGridCommand(program, signal);
   addAudioCommand(program, signal);
   addVideoCommand(program, signal);
+  addScoreCommand(program, signal);
   addServeCommand(program, signal);
   addWorkerCommand(program, signal);
   return program;

@@ -27,6 +27,8 @@ export interface LossSpec {
   regions?: StyleRegions;
   /** Weight of the temporal term of a video frame (temporal.ts); absent or 0: no term, no inputs for it. */
   temporalWeight?: number;
+  /** Also output each layer's weighted share of the content and style terms (LossGraph.layerTerms; for scoring). */
+  layerTerms?: boolean;
 }
 
 /** The key of a style target: the layer, or `layer/region` when the loss is guided by regions. */
@@ -55,6 +57,8 @@ export interface LossGraph {
   temporal?: { target: string; mask: string };
   total: string;
   grad: string;
+  /** With spec.layerTerms: output names of each layer's weighted share of the content and style terms (they sum to the terms). */
+  layerTerms?: { content: Map<string, string>; style: Map<string, string> };
 }
 
 /**
@@ -100,12 +104,18 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
   const styleTargets = new Map<string, Value>();
   const terms: Value[] = [];
   const names: LossGraph['terms'] = {};
+  const layerTerms = spec.layerTerms ? { content: new Map<string, string>(), style: new Map<string, string>() } : undefined;
+  const share = (kind: 'content' | 'style', layer: string, part: Value, weight: number) => {
+    if (layerTerms) layerTerms[kind].set(layer, g.output(g.scale(part, weight, `loss_${kind}_${layer}`)).name);
+  };
   if (active.content) {
     const parts = spec.contentLayers.map((l) => {
       const f = feats.get(l)!;
       const t = g.input(`content_target_${l}`, f.shape);
       contentTargets.set(l, t);
-      return g.mse(f, t, `content_mse_${l}`);
+      const part = g.mse(f, t, `content_mse_${l}`);
+      share('content', l, part, spec.contentWeight);
+      return part;
     });
     const term = g.output(g.scale(g.sum(parts, 'content_sum'), spec.contentWeight, 'loss_content'));
     names.content = term.name;
@@ -134,7 +144,9 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
         });
         mse = per.length > 1 ? g.sum(per, `style_regions_${l}`) : per[0];
       }
-      return lw ? g.scale(mse, (lw[k] / lwSum) * spec.styleLayers.length, `style_w_${l}`) : mse;
+      const part = lw ? g.scale(mse, (lw[k] / lwSum) * spec.styleLayers.length, `style_w_${l}`) : mse;
+      share('style', l, part, spec.styleWeight / spec.styleLayers.length);
+      return part;
     });
     const term = g.output(g.scale(g.sum(parts, 'style_sum'), spec.styleWeight / spec.styleLayers.length, 'loss_style'));
     names.style = term.name;
@@ -153,5 +165,5 @@ export function buildLossGraph(spec: LossSpec, h: number, w: number): LossGraph 
     terms.push(t.term);
   }
   const { total, grad } = outputTotalAndGradient(g, terms, x);
-  return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, temporal, total: total.name, grad: grad.name };
+  return { graph: g, image: x.name, contentTargets, styleTargets, terms: names, temporal, total: total.name, grad: grad.name, layerTerms };
 }

@@ -1,14 +1,14 @@
 // The README's flag table, generated from the option table (tools/write-options-table.mjs writes it;
 // a test checks the README holds exactly this). Browser-safe.
 import { renderTemplate } from '../errors.js';
-import { cliName, fieldOf, forJob, isApiField, flagOf } from './names.js';
+import { API_JOBS, cliName, fieldOf, forJob, isApiField, flagOf } from './names.js';
 import { OPTION_ROWS } from './table.js';
 import { JOBS, type Job, type Row, type Value } from './types.js';
 
 export const TABLE_BEGIN = '<!-- option table: generated from src/options/table.ts by `npm run docs:options`; do not edit by hand -->';
 export const TABLE_END = '<!-- end of option table -->';
 
-const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid', audio: 'audio', video: 'video' };
+const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid', audio: 'audio', video: 'video', score: 'score' };
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -47,7 +47,8 @@ function defaultCell(r: Row): string {
 export function optionsMarkdown(): string {
   const lines = ['| flag | API field | range | default | commands | meaning |', '|---|---|---|---|---|---|'];
   for (const r of OPTION_ROWS as readonly Row[]) {
-    const api = r.kind === 'image' || r.kind === 'images' ? `${fieldOf(r)} (file)` : isApiField(r) ? fieldOf(r) : '';
+    const upload = (r.kind === 'image' || r.kind === 'images') && r.jobs.some((j) => API_JOBS.includes(j));
+    const api = upload ? `${fieldOf(r)} (file)` : isApiField(r) ? fieldOf(r) : '';
     const jobs = (r.jobs as readonly Job[]).map((j) => JOB_NAMES[j]).join(', ');
     const doc = renderTemplate(r.negate ? (r.noDoc ?? r.doc) : r.doc, cliName);
     lines.push(`| ${cell(flagCell(r))} | ${api ? code(api) : ''} | ${cell(rangeOf(r))} | ${cell(defaultCell(r))} | ${jobs} | ${cell(doc)} |`);

@@ -16,17 +16,22 @@ const SOUND_IN = 'WAV read directly; FLAC, MP3, OGG, M4A through ffmpeg; mixed t
 export const OPTION_ROWS = [
   // ---- inputs and output ----
   {
-    key: 'content', required: true, kind: 'image', jobs: ['image', 'fast', 'grid', 'audio', 'video'], arg: 'file',
+    key: 'content', required: true, kind: 'image', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], arg: 'file',
     doc: 'content image (the photo to repaint); required',
     jobsVary: { video: { doc: 'content video (MP4, WebM, MOV, MKV, GIF, ... through ffmpeg); required' },
       fast: { many: true, required: true, doc: 'image(s) to repaint; repeat the flag or list several' }, grid: { many: true, required: true, doc: 'content images, one row each' },
       audio: { doc: `content sound (${SOUND_IN}); required unless {texture}` },
+      score: { doc: 'content image the content loss is measured against; required' },
     },
   },
   {
-    key: 'styles', required: true, flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid', 'audio', 'video'], arg: 'file', many: true,
+    key: 'styles', required: true, flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'file', many: true,
     doc: 'style image(s); repeat the flag or list several; required',
-    jobsVary: { video: { doc: 'style image(s); several: their Grams blended equally; required unless {mode} fast' }, grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' }, audio: { doc: `style sound(s) (${SOUND_IN}); several: their Grams averaged; required` } },
+    jobsVary: { video: { doc: 'style image(s); several: their Grams blended equally; required unless {mode} fast' }, grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' }, audio: { doc: `style sound(s) (${SOUND_IN}); several: their Grams averaged; required` }, score: { doc: 'style image(s) the style loss is measured against (several: their Grams blended); required' } },
+  },
+  {
+    key: 'image', required: true, kind: 'image', jobs: ['score'], arg: 'file',
+    doc: 'the image to score (a result of any method, or a photo), resized to the content\'s working size as {init} FILE is; required',
   },
   // ---- spatial control: masks (Gatys et al. 2017, guided Gram matrices) ----
   {
@@ -64,11 +69,11 @@ export const OPTION_ROWS = [
   },
   // ---- what the optimisation does ----
   {
-    key: 'styleBlendWeights', kind: 'numbers', jobs: ['image'], arg: 'list', min: 0, entry: 'blend weight',
+    key: 'styleBlendWeights', kind: 'numbers', jobs: ['image', 'score'], arg: 'list', min: 0, entry: 'blend weight',
     doc: 'comma-separated weight per style, normalised to sum 1 (default: equal)', example: [2],
   },
   {
-    key: 'size', kind: 'int', jobs: ['image', 'fast', 'grid', 'video'], arg: 'px', min: 16, max: MAX_SIZE, default: 512,
+    key: 'size', kind: 'int', jobs: ['image', 'fast', 'grid', 'video', 'score'], arg: 'px', min: 16, max: MAX_SIZE, default: 512,
     doc: 'long side of the output and of each style image, px',
     jobsVary: { video: { noDefault: true, min: 16, doc: "long side of the frames, px, rounded to even sides (default: the clip's, at most 512)" }, fast: { noDefault: true, min: 2, doc: 'long side of the output, px (default: the input size)' }, grid: { default: 128, doc: 'cell width, px' } },
     page: { min: 128, max: 1024, step: 32 }, example: 32,
@@ -88,20 +93,20 @@ export const OPTION_ROWS = [
     doc: "L-BFGS step rule: none (the peer's fixed step) or strong-wolfe (torch's line search: no overshoots, every trial point counts as an iteration)",
   },
   { key: 'lr', kind: 'number', jobs: ['image', 'grid', 'video'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5 },
-  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
+  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
   {
-    key: 'styleWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100,
+    key: 'styleWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100,
     jobsVary: { audio: { default: 1 } },
   },
-  { key: 'tvWeight', kind: 'number', jobs: ['image', 'grid', 'video'], arg: 'x', min: 0, default: 1, doc: 'weight of the total-variation loss', example: 0.5 },
-  { key: 'contentLayers', kind: 'layers', jobs: ['image', 'video'], arg: 'list', doc: 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', example: ['conv2_2'] },
-  { key: 'styleLayers', kind: 'layers', jobs: ['image', 'video'], arg: 'list', doc: 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', example: ['conv1_1', 'conv2_1'] },
+  { key: 'tvWeight', kind: 'number', jobs: ['image', 'grid', 'video', 'score'], arg: 'x', min: 0, default: 1, doc: 'weight of the total-variation loss', example: 0.5 },
+  { key: 'contentLayers', kind: 'layers', jobs: ['image', 'video', 'score'], arg: 'list', doc: 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', example: ['conv2_2'] },
+  { key: 'styleLayers', kind: 'layers', jobs: ['image', 'video', 'score'], arg: 'list', doc: 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', example: ['conv1_1', 'conv2_1'] },
   {
-    key: 'styleScale', kind: 'number', jobs: ['image', 'grid', 'video'], arg: 'x', min: 0, exclusiveMin: true, default: 1, doc: 'style image size relative to the output',
+    key: 'styleScale', kind: 'number', jobs: ['image', 'grid', 'video', 'score'], arg: 'x', min: 0, exclusiveMin: true, default: 1, doc: 'style image size relative to the output',
     jobsVary: { grid: { doc: 'style image size relative to the cell' } }, example: 0.5,
   },
-  { key: 'styleLayerWeights', kind: 'numbers', jobs: ['image'], arg: 'list', min: 0, doc: 'relative weight per style layer, e.g. 1,1,2 (default: equal)', example: [1, 1, 2] },
-  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid', 'video'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
+  { key: 'styleLayerWeights', kind: 'numbers', jobs: ['image', 'score'], arg: 'list', min: 0, doc: 'relative weight per style layer, e.g. 1,1,2 (default: equal)', example: [1, 1, 2] },
+  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid', 'video', 'score'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
   {
     key: 'init', kind: 'choice', choices: ['content', 'noise'], orImage: true, jobs: ['image', 'audio'], arg: 'how', default: 'content', doc: 'start from: content, noise, or an image file (of the content\'s aspect ratio; not on the API)', example: 'noise',
     jobsVary: { audio: { doc: "start from the content's spectrogram (content) or from 1e-3 · noise (noise, as Ulyanov & Lebedev)" } },
@@ -113,7 +118,7 @@ export const OPTION_ROWS = [
     jobsVary: { audio: { doc: "seed of the random filters and the noise init (the peer's generator: same seed, same filters)" } },
   },
   { key: 'originalColors', kind: 'boolean', jobs: ['image', 'fast', 'grid', 'video'], default: false, doc: "keep the content's colours (stylised luminance, content chroma)", example: true },
-  { key: 'colorMatch', kind: 'boolean', jobs: ['image'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
+  { key: 'colorMatch', kind: 'boolean', jobs: ['image', 'score'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
   // ---- grid layout ----
   { key: 'cellHeight', kind: 'int', jobs: ['grid'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'cell height, px (default: {size}, square cells)' },
   { key: 'mode', kind: 'choice', choices: ['gatys', 'fast'], jobs: ['grid', 'video'], jobsVary: { video: { doc: 'gatys (optimise every frame, temporally consistent) or fast (a pre-trained network per frame, blended along the flow)' } }, arg: 'mode', default: 'gatys', api: false, doc: 'gatys (optimise each cell) or fast (a pre-trained network per column)' },
@@ -171,14 +176,14 @@ export const OPTION_ROWS = [
     doc: 'continue an interrupted run at the next frame: the finished frames are kept in <out>.frames/ beside the output until the video is written',
   },
   // ---- where and how it runs (the host's settings: not API fields) ----
-  { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid', 'video'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
+  { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid', 'video', 'score'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
   { key: 'tile', resumable: true, kind: 'int', jobs: ['image'], arg: 'px', min: 0, max: MAX_SIZE, api: false, doc: 'evaluate in tiles of this size to fit large images in memory (same result); 0 = never (default: 768 above 1.5 megapixels)' },
-  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid', 'audio', 'video'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
-  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid', 'audio', 'video'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
+  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
+  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
   { key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state (<out>.state) every n iterations (0 = never)' },
   // ---- CLI output ----
   { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image', 'audio', 'video'], jobsVary: { video: { default: 1, doc: 'without a terminal: print a progress line every n frames (0 = never)' } }, arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
-  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
+  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
   {
     key: 'metadata', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video'], cliOnly: true, api: false, default: true, negate: true,
     doc: 'embed provenance (software, parameters, input SHA-256, attribution) in the output',

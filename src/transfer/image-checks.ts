@@ -50,11 +50,12 @@ export function checkRunImages(run: RunImages, layers: readonly string[]): void 
 /** Long side of the style images at output long side `size`. */
 export const styleSideAt = (size: number, styleScale: number): number => Math.max(16, Math.round(size * styleScale));
 
-/** Throws E_USAGE when the init image's aspect ratio differs from the content's by more than 1% (it would be stretched). */
-export function checkInitShape(init: { width: number; height: number }, content: { width: number; height: number }, name: string): void {
+/** Throws E_USAGE when the init image's (or option `key`'s image's) aspect ratio differs from the content's by more than 1% (it would be stretched). */
+export function checkInitShape(init: { width: number; height: number }, content: { width: number; height: number }, name: string, key = 'init'): void {
   const a = init.width / init.height;
   const c = content.width / content.height;
   if (Math.abs(a - c) / c > 0.01) {
-    throw optionError('E_USAGE', `the {init} image ${name} is ${init.width}x${init.height} (aspect ${a.toFixed(3)}) but the content is ${content.width}x${content.height} (aspect ${c.toFixed(3)}); it would be stretched — crop it to the content's shape first`);
+    const subject = key === 'init' ? `the {init} image ${name}` : `{${key}} ${name}`;
+    throw optionError('E_USAGE', `${subject} is ${init.width}x${init.height} (aspect ${a.toFixed(3)}) but the content is ${content.width}x${content.height} (aspect ${c.toFixed(3)}); it would be stretched — crop it to the content's shape first`);
   }
 }

@@ -24,12 +24,7 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
   if (!Array.isArray(o.styles) || o.styles.length === 0) throw bad('at least one style image is required ({styles} FILE)');
   const { resume: _resume, ...rest } = o;
   const r = resolveTableOptions('image', rest) as ResolvedOptions;
-  const blend = r.styleBlendWeights ?? o.styles.map(() => 1);
-  if (blend.length !== o.styles.length) {
-    throw bad(`{styleBlendWeights} has ${blend.length} values but there are ${o.styles.length} styles; give one weight per style`);
-  }
-  if (!(blend.reduce((a, b) => a + b, 0) > 0)) throw bad('{styleBlendWeights} must not all be 0');
-  r.styleBlendWeights = blend;
+  r.styleBlendWeights = resolveBlendWeights(r.styleBlendWeights, o.styles.length);
   if (r.ema >= 1) throw bad(`{ema} must be from 0 (off) to below 1, e.g. 0.99; got ${r.ema}`);
   if (r.styleScale * r.size > MAX_SIZE) throw bad(`{styleScale} ${r.styleScale} makes style images ${Math.round(r.styleScale * r.size)} px, over ${MAX_SIZE}; lower it`);
   if (r.styleLayerWeights && !(r.styleLayerWeights.reduce((a, b) => a + b, 0) > 0)) throw bad('{styleLayerWeights} must not all be 0');
@@ -39,6 +34,14 @@ export function resolveOptions(o: StylizeOptions): ResolvedOptions {
   if (r.contentWeight + r.styleWeight + r.tvWeight === 0) throw bad('{contentWeight}, {styleWeight} and {tvWeight} are all 0: nothing to optimise');
   if (r.minSize !== undefined && r.scales > 1 && r.minSize > r.size) throw bad(`{minSize} ${r.minSize} is larger than {size} ${r.size}; lower it`);
   return r;
+}
+
+/** One blend weight per style (default all 1), not all 0: the rule that ties {styleBlendWeights} to the styles. */
+export function resolveBlendWeights(given: readonly number[] | undefined, styles: number): number[] {
+  const blend = given ? [...given] : Array.from({ length: styles }, () => 1);
+  if (blend.length !== styles) throw bad(`{styleBlendWeights} has ${blend.length} values but there are ${styles} styles; give one weight per style`);
+  if (!(blend.reduce((a, b) => a + b, 0) > 0)) throw bad('{styleBlendWeights} must not all be 0');
+  return blend;
 }
 
 /** The rule that ties --style-layer-weights to the style layers (known once the weights are read). */

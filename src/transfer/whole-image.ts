@@ -6,9 +6,15 @@ import type { FloatTensor, RuntimeSession } from '../runtime/types.js';
 import type { Targets } from './targets.js';
 import type { LossTerms } from './types.js';
 
+/** Each layer's weighted share of the content and style terms (evaluators built with spec.layerTerms). */
+export interface LayerTerms {
+  content: Record<string, number>;
+  style: Record<string, number>;
+}
+
 /** Loss terms and gradient at an image. */
 export interface LossEvaluator {
-  evaluate(x: Float32Array): Promise<{ loss: LossTerms; grad: Float32Array }>;
+  evaluate(x: Float32Array): Promise<{ loss: LossTerms; grad: Float32Array; layers?: LayerTerms }>;
   release(): Promise<void>;
 }
 
@@ -30,7 +36,9 @@ export async function createUntiledEvaluator(spec: LossSpec, width: number, heig
         const name = lg.terms[t];
         if (name) loss[t] = out[name][0];
       }
-      return { loss, grad: out[lg.grad] };
+      const lt = lg.layerTerms;
+      const read = (m: Map<string, string>) => Object.fromEntries([...m].map(([l, name]) => [l, out[name][0]]));
+      return { loss, grad: out[lg.grad], layers: lt && { content: read(lt.content), style: read(lt.style) } };
     },
     release: () => runner.release(),
   };

@@ -1,9 +1,11 @@
 // Gradient checking for IR graphs: central finite differences of a scalar through the float64 reference
-// evaluator, and one run of a graph on onnxruntime-node (1 thread) to compare with that reference.
+// evaluator, and one run of a graph on onnxruntime-node (1 thread) compared with that reference.
+import assert from 'node:assert/strict';
 import { evaluate } from '../../src/graph/reference.js';
 import { toOnnx } from '../../src/graph/onnx-export.js';
 import type { Graph, Value } from '../../src/graph/ir.js';
 import { createRunner } from '../../src/runtime/session.js';
+import { maxRelErr } from './fixtures.js';
 
 /** Central differences of `loss` with respect to the input `name`, all other feeds fixed. */
 export function finiteDifference(g: Graph, loss: Value, feeds: Record<string, Float32Array>, name: string, eps = 1e-4): Float64Array {
@@ -31,4 +33,26 @@ export async function runOnOrt(g: Graph, feeds: Record<string, Float32Array>): P
   } finally {
     await runner.release();
   }
+}
+
+/** Each analytic gradient (grads[k] of wrt[k]) within `tol` (max error / max |fd|) of finite differences, and not all zero. */
+export function assertGradientsMatchFd(g: Graph, loss: Value, wrt: readonly Value[], grads: readonly Value[], feeds: Record<string, Float32Array>, label: string, tol = 1e-6): void {
+  const analytic = evaluate(g, feeds, [...grads]);
+  wrt.forEach((v, k) => {
+    const fd = finiteDifference(g, loss, feeds, v.name);
+    const err = maxRelErr(analytic[k], fd);
+    assert.ok(err < tol, `${label}, d/d${v.name}: max |analytic - fd| / max |fd| = ${err}`);
+    assert.ok(Math.max(...fd.map(Math.abs)) > 0, `${label}: d/d${v.name} is not trivially zero`);
+  });
+}
+
+/** onnxruntime's loss within 1e-5 and its gradients within `gradTol` (max error / max |ref|) of the float64 reference. */
+export async function assertOrtMatchesReference(g: Graph, loss: Value, grads: readonly Value[], feeds: Record<string, Float32Array>, gradTol = 1e-5): Promise<void> {
+  const ref = evaluate(g, feeds, [loss, ...grads]);
+  const out = await runOnOrt(g, feeds);
+  assert.ok(Math.abs(out[loss.name][0] - ref[0][0]) <= 1e-5 * Math.abs(ref[0][0]), `loss ${out[loss.name][0]} vs ${ref[0][0]}`);
+  grads.forEach((gv, k) => {
+    const err = maxRelErr(out[gv.name], ref[k + 1]);
+    assert.ok(err < gradTol, `${gv.name}: err ${err}`);
+  });
 }
