@@ -39,6 +39,9 @@ const VARIANTS = [
   ['direct', {}],
   ['F(2,3)', { winograd: { minChannels: 1, tile: 2 } }],
   ['F(4,3)', { winograd: { minChannels: 1, tile: 4 } }],
+  ['F(4,3) conv gather', { winograd: { minChannels: 1, tile: 4, gather: 'conv' } }],
+  ['F(4,3) convT scatter', { winograd: { minChannels: 1, tile: 4, scatter: 'convT' } }],
+  ['F(4,3) conv + convT', { winograd: { minChannels: 1, tile: 4, gather: 'conv', scatter: 'convT' } }],
 ];
 
 function lcg(n, seed, scale) {
@@ -132,10 +135,11 @@ try {
 }
 
 const cell = (ms, k) => (k === 0 ? ms[0].toFixed(1) : `${ms[k].toFixed(1)} (${(ms[0] / ms[k]).toFixed(2)}x)`);
-console.log(`| layer (C→K, H×W), ${THREADS} threads | node direct | node F(2,3) | node F(4,3) | wasm direct | wasm F(2,3) | wasm F(4,3) | max rel err F(2,3) / F(4,3) |`);
-console.log('|---|---|---|---|---|---|---|---|');
+const names = VARIANTS.map(([n]) => n);
+console.log(`| layer (C→K, H×W), ${THREADS} threads | ${names.map((n) => `node ${n}`).join(' | ')} | ${names.map((n) => `wasm ${n}`).join(' | ')} | max rel err ${names.slice(1).join(' / ')} |`);
+console.log(`|---|${names.map(() => '---|').join('')}${names.map(() => '---|').join('')}---|`);
 LAYERS.forEach(([name, C, K, H, W], i) => {
   const n = nodeMs[i];
   const w = wasmMs[i];
-  console.log(`| ${name} (${C}→${K}, ${H}×${W}) | ${cell(n, 0)} | ${cell(n, 1)} | ${cell(n, 2)} | ${cell(w, 0)} | ${cell(w, 1)} | ${cell(w, 2)} | ${errs[i].map((e) => e.toExponential(1)).join(' / ')} |`);
+  console.log(`| ${name} (${C}→${K}, ${H}×${W}) | ${names.map((_, k) => cell(n, k)).join(' | ')} | ${names.map((_, k) => cell(w, k)).join(' | ')} | ${errs[i].map((e) => e.toExponential(1)).join(' / ')} |`);
 });

@@ -122,7 +122,8 @@ describe('LocalJobQueue', () => {
       await until(() => r.waiting.has(c.id), 'c running');
       r.waiting.get(c.id)!.finish(true);
       await until(() => q.get(c.id)!.status === 'done', 'c done');
-      assert.equal(readRecord(dir, b.id).status, 'failed', 'persisted');
+      // b's record is written after its in-memory state changes (and c, enqueued meanwhile, may finish first)
+      await until(() => readRecord(dir, b.id).status === 'failed', 'b persisted as failed');
       assert.equal(fs.readFileSync(path.join(dir, c.id, 'result.png'), 'utf8'), 'result');
     } finally {
       await q.close();

@@ -16,6 +16,20 @@ import { randn } from './helpers/rand.js';
 import { loadFixture, maxRelErr } from './helpers/fixtures.js';
 
 const opTypes = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.node!.map((n) => n.opType!);
+/** Conv nodes that are not the grouped ones of a 'conv' gather (those have group = input channels > 1). */
+const plainConvs = (model: Uint8Array) =>
+  onnxProto.onnx.ModelProto.decode(model).graph!.node!.filter((n) => n.opType === 'Conv' && !(n.attribute ?? []).some((a) => a.name === 'group' && Number(a.i) > 1)).length;
+
+type Wino = NonNullable<OnnxLowering['winograd']>;
+/** Each tile with the slice gather and MatMul scatter, and with the grouped Conv / ConvTranspose ones (the web runtime's). */
+const VARIANTS: Omit<Wino, 'minChannels'>[] = [
+  { tile: 2 },
+  { tile: 4 },
+  { tile: 2, gather: 'conv', scatter: 'convT' },
+  { tile: 4, gather: 'conv' },
+  { tile: 4, gather: 'conv', scatter: 'convT' },
+];
+const label = (v: Omit<Wino, 'minChannels'>) => `F(${v.tile}x${v.tile},3x3)${v.gather ? ` ${v.gather} gather` : ''}${v.scatter ? ` ${v.scatter} scatter` : ''}`;
 const initializerNames = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.initializer!.map((t) => t.name!);
 
 async function runOrt(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>) {
@@ -36,9 +50,9 @@ const CASES: [number[], number, number, boolean][] = [
   [[1, 4, 4, 5], 3, 1, true],
 ];
 
-for (const tile of [2, 4] as const) {
+for (const variant of VARIANTS) {
   for (const [shape, k, pad, bias] of CASES) {
-    test(`Winograd F(${tile}x${tile},3x3): conv [${shape}] -> ${k}, pad ${pad}${bias ? ', bias' : ''}: loss and data gradient as the reference`, async () => {
+    test(`Winograd ${label(variant)}: conv [${shape}] -> ${k}, pad ${pad}${bias ? ', bias' : ''}: loss and data gradient as the reference`, async () => {
       const g = new Graph();
       const x = g.input('x', shape);
       const w = g.constant('w', randn(k * shape[1] * 9, 3, 0.4), [k, shape[1], 3, 3]);
@@ -49,9 +63,10 @@ for (const tile of [2, 4] as const) {
       g.output(loss);
       g.output(gx);
       const feeds = { x: randn(numel(shape), 1, 2) };
-      const lowering: OnnxLowering = { winograd: { minChannels: 1, tile } };
+      const lowering: OnnxLowering = { winograd: { minChannels: 1, ...variant } };
       const model = toOnnx(g, 'wino', lowering);
-      assert.ok(!opTypes(model).includes('Conv'), 'both the conv and its data gradient are lowered');
+      assert.equal(plainConvs(model), 0, 'both the conv and its data gradient are lowered');
+      if (variant.scatter === 'convT') assert.ok(opTypes(model).includes('ConvTranspose'));
       assert.ok(!initializerNames(model).includes('w'), 'the replaced weight is not written');
 
       const [refLoss, refGrad] = evaluate(g, feeds, [loss, gx]);
@@ -79,8 +94,8 @@ test('Winograd is left out below minChannels, for strided convolutions and non-c
 
 // the issue's bar: the whole loss and gradient within 1e-5 relative of the direct convolution, on real VGG
 // weights (conv1_1 to conv3_2, 64 px) with the lowering the WebAssembly runtime uses (64 channels and up)
-for (const tile of [2, 4] as const) {
-  test(`Winograd F(${tile}x${tile},3x3) on VGG: Gatys loss and gradient within 1e-5 of the direct convolution`, async (t) => {
+for (const variant of VARIANTS.filter((v) => v.tile === 4 || !v.gather)) {
+  test(`Winograd ${label(variant)} on VGG: Gatys loss and gradient within 1e-5 of the direct convolution`, async (t) => {
     const fx = loadFixture('vgg');
     const weights = await loadVggWeights(path.resolve(fx.dir, fx.index.weights.file));
     const { content, style } = fx.index.layers;
@@ -95,8 +110,8 @@ for (const tile of [2, 4] as const) {
     const feeds: Record<string, { data: Float32Array; dims: number[] }> = { image: { data: img.data, dims: img.shape } };
     for (const l of content) feeds[`content_target_${l}`] = { data: fx.array(`max/content_target_${l}`).data, dims: lg.contentTargets.get(l)!.shape as number[] };
     for (const l of style) feeds[`style_target_${l}`] = { data: fx.array(`max/style_target_gram_${l}`).data, dims: lg.styleTargets.get(l)!.shape as number[] };
-    const lowered = toOnnx(lg.graph, 'wino', { winograd: { minChannels: 64, tile } });
-    const convs = (m: Uint8Array) => opTypes(m).filter((t) => t === 'Conv').length;
+    const lowered = toOnnx(lg.graph, 'wino', { winograd: { minChannels: 64, ...variant } });
+    const convs = plainConvs;
     const direct = toOnnx(lg.graph);
     assert.ok(convs(lowered) <= 2 && convs(direct) >= 10, `convs left: ${convs(lowered)} of ${convs(direct)}`);
     const a = await runOrt(direct, feeds);

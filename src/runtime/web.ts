@@ -59,7 +59,7 @@ function hereDir(): string {
  * WebAssembly's convolution kernels are 4-7x slower than onnxruntime-node's, its MatMul and data movement
  * less so: Winograd convolutions measure faster there from 64 channels (bench/RESULTS-browser.md).
  */
-const WASM_LOWERING = { winograd: { minChannels: 64, tile: 4 as const } };
+const WASM_LOWERING = { winograd: { minChannels: 64, tile: 4 as const, gather: 'conv' as const, scatter: 'convT' as const } };
 
 let configured: { threads: number; wasmPaths: string } | null = null;
 

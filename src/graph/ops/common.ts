@@ -37,8 +37,17 @@ export interface OnnxLowering {
    * 3x3 stride-1 convolutions with constant weights and at least `minChannels` input channels lower to
    * Winograd F(m x m, 3x3), m = `tile` (2: 2.25x fewer multiplications, 4: 4x; see winograd.ts). Default: none.
    */
-  winograd?: { minChannels: number; tile: 2 | 4 };
+  winograd?: { minChannels: number; tile: 2 | 4; gather?: WinogradGather; scatter?: WinogradScatter };
 }
+
+/**
+ * How the Winograd lowering gathers the overlapping input tiles and applies the input transform: 'slices'
+ * (pad, SpaceToDepth, strided slices, one MatMul) or 'conv' (one grouped Conv whose kernels are the
+ * transform, then a Transpose).
+ */
+export type WinogradGather = 'slices' | 'conv';
+/** How it applies the output transform: 'matmul' (a MatMul, then a Transpose that interleaves the tiles) or 'convT' (a Transpose, then one grouped ConvTranspose). */
+export type WinogradScatter = 'matmul' | 'convT';
 
 /** One op: its shape rule, local backward rule (emitted as more IR ops), float64 reference and ONNX lowering. */
 export interface OpDef {
