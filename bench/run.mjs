@@ -9,6 +9,7 @@
 //
 // Options: --sizes 256,512   --reps N (runs per system and size; the median of their ms/iter)
 //          --no-peer   --no-ttq   --ttq-max-iters N   --ttq-size PX   --ttq-peer-iters N   --threads N
+//          --ttq-no-wolfe (time to quality without the second styleloom run, with --line-search strong-wolfe)
 //          --iters N (every size)   --wait-idle S (first wait up to S seconds for the other load to drop)
 //          --retry-noisy N (rerun a timing run up to N times while other processes used > 0.25 cores during
 //          it, keeping the least disturbed; default 2, 1 with --quick)
@@ -54,6 +55,7 @@ const WITH_TTQ = !QUICK && !flag('--no-ttq');
 const TTQ_SIZE = Number(opt('--ttq-size', '512'));
 const TTQ_PEER_ITERS = Number(opt('--ttq-peer-iters', '100'));
 const TTQ_MAX_ITERS = Number(opt('--ttq-max-iters', '300'));
+const TTQ_WOLFE = !flag('--ttq-no-wolfe');
 if (flag('--help') || flag('-h')) {
   const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
   const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
@@ -263,10 +265,13 @@ async function timeToQuality() {
   if (peer.error) return { error: `peer failed: ${peer.error}` };
   const target = peer.loss;
   log(`time-to-quality: styleloom L-BFGS at ${TTQ_SIZE} px until its loss <= ${target.toExponential(4)} (at most ${TTQ_MAX_ITERS} iterations)`);
-  const ours = await leastDisturbed('styleloom', () => oursUntil(target), {
-    retries,
-    describe: (o) => (o.reached ? `reached it at iteration ${o.iter} after ${o.loop_s.toFixed(1)} s loop, ${o.wall_s.toFixed(1)} s process` : `did not reach it in ${o.iters_run} iterations`),
-  });
+  const describe = (o) => (o.reached ? `reached it at iteration ${o.iter} after ${o.loop_s.toFixed(1)} s loop, ${o.wall_s.toFixed(1)} s process` : `did not reach it in ${o.iters_run} iterations`);
+  const ours = await leastDisturbed('styleloom', () => oursUntil(target, 'none'), { retries, describe });
+  let oursWolfe = null;
+  if (TTQ_WOLFE) {
+    log(`time-to-quality: styleloom L-BFGS --line-search strong-wolfe, the same target`);
+    oursWolfe = await leastDisturbed('styleloom', () => oursUntil(target, 'strong-wolfe'), { retries, describe });
+  }
   return {
     size: TTQ_SIZE,
     target_loss: target,
@@ -275,13 +280,14 @@ async function timeToQuality() {
       other_cores: round(peer.other_cores, 2), attempts: peer.attempts, loss_history: peer.history?.map((x) => sig(x, 5)),
     },
     ours,
+    ours_strong_wolfe: oursWolfe,
   };
 }
 
 /** styleloom's L-BFGS (in a child: bench/ttq-child.mjs) until its loss reaches `target`. */
-async function oursUntil(target) {
+async function oursUntil(target, lineSearch) {
   const opts = {
-    content: CONTENT, styles: [STYLE], weights: WEIGHTS, size: TTQ_SIZE, iters: TTQ_MAX_ITERS, optimizer: 'lbfgs', threads: THREADS,
+    content: CONTENT, styles: [STYLE], weights: WEIGHTS, size: TTQ_SIZE, iters: TTQ_MAX_ITERS, optimizer: 'lbfgs', lineSearch, threads: THREADS,
     contentLayers: CONTENT_LAYERS, styleLayers: STYLE_LAYERS, pool: 'max', seed: 0, target,
   };
   const traj = [];
@@ -354,9 +360,11 @@ async function main() {
     if (cores > NOISY_CORES) log(`other processes are using ${cores.toFixed(2)} cores: timings will be noisy (disturbed runs are retried; --wait-idle S waits first)`);
   }
   // The machine's practical fp32 peak, measured in this run: before and after the timed runs (best of both).
-  const { measurePeak } = await import('./peak.mjs');
-  log(`peak: ${THREADS}-thread MatMul 2048^3 on onnxruntime, best of ${PEAK_RUNS}`);
-  const peakBefore = await measurePeak({ n: 2048, threads: THREADS, runs: PEAK_RUNS });
+  const { measureHonestPeak } = await import('./peak.mjs');
+  log(`peak: ${THREADS}-thread kernels (onnxruntime MatMul 2048^3 and 4096^3, OpenBLAS sgemm, torch.mm, torch's oneDNN conv), best of ${PEAK_RUNS} each`);
+  const peakBefore = await measureHonestPeak({ threads: THREADS, runs: PEAK_RUNS, python: PY, quick: QUICK });
+  for (const k of peakBefore.kernels) log(`  ${k.what}: ${k.gflops.toFixed(1)} GFLOP/s`);
+  if (peakBefore.pyError) log(`  the peer's kernels were not measured: ${peakBefore.pyError}`);
   const { lossGraphFlops } = await import('./flops.mjs');
   const rows = [];
   let oursFailed = false;
@@ -406,11 +414,12 @@ async function main() {
     else ttq = await timeToQuality();
   }
 
-  log(`peak (again, after the runs): ${THREADS}-thread MatMul 2048^3 on onnxruntime, best of ${PEAK_RUNS}`);
-  const peakAfter = await measurePeak({ n: 2048, threads: THREADS, runs: PEAK_RUNS });
+  log(`peak (again, after the runs), best of ${PEAK_RUNS} each`);
+  const peakAfter = await measureHonestPeak({ threads: THREADS, runs: PEAK_RUNS, python: PY, quick: QUICK });
   const peak = peakBefore.gflops >= peakAfter.gflops ? peakBefore : peakAfter;
   peak.both_gflops = [round(peakBefore.gflops, 1), round(peakAfter.gflops, 1)];
-  log(`  peak ${peak.gflops.toFixed(1)} GFLOP/s (before the runs ${peakBefore.gflops.toFixed(1)}, after ${peakAfter.gflops.toFixed(1)})`);
+  peak.runs = PEAK_RUNS;
+  log(`  peak ${peak.gflops.toFixed(1)} GFLOP/s, ${peak.best.what} (before the runs ${peakBefore.gflops.toFixed(1)}, after ${peakAfter.gflops.toFixed(1)})`);
   const loadAfter = loadavg();
   for (const r of rows) {
     if (!r.flops) continue;
@@ -444,8 +453,9 @@ async function main() {
         rss: gnuTime ? 'max RSS of the whole child process (GNU time %M)' : 'VmHWM of the child, polled every 50 ms',
       },
       peak: {
-        what: `onnxruntime MatMul ${peak.n}x${peak.n} @ ${peak.n}x${peak.n} float32, ${peak.threads} intra-op threads, best of ${peak.runs} runs, measured before and after the timed runs; the better is used`,
-        gflops: round(peak.gflops, 1), before_after_gflops: peak.both_gflops, best_ms: round(peak.best_ms, 2),
+        what: `the best of several fp32 kernels on ${peak.threads} threads (onnxruntime MatMul 2048^3 and 4096^3, OpenBLAS sgemm 4096^3 through numpy, torch.mm 4096^3, torch's oneDNN 3x3 conv 256->256 at 128x128), best of ${peak.runs} runs each, measured before and after the timed runs; the better is used`,
+        best_kernel: peak.best.what, gflops: round(peak.gflops, 1), before_after_gflops: peak.both_gflops, best_ms: round(peak.best.best_ms, 2),
+        kernels: peak.kernels.map((k) => ({ what: k.what, gflops: round(k.gflops, 1) })),
       },
       loadavg: { before: loadBefore, after: loadAfter },
       sizes: rows,
@@ -505,19 +515,21 @@ function printTable(rows, peak, ttq, machine, peerInfo, gnuTime) {
     if (others.some((c) => c > NOISY_CORES)) out.push(`       noisy: other processes used ${r.ours.other_cores.join('/')} cores during our run(s), ${(r.peer?.other_cores ?? []).join('/') || '-'} during the peer's`);
   }
   out.push('');
-  out.push(`measured peak (onnxruntime MatMul ${peak.n}^3 fp32, ${peak.threads} threads, best of ${peak.runs}, before/after the runs ${peak.both_gflops.join(' / ')}): ${f(peak.gflops)} GFLOP/s`);
+  out.push(`measured peak (the best fp32 kernel of this run, ${peak.threads} threads: ${peak.best.what}; before/after the runs ${peak.both_gflops.join(' / ')}): ${f(peak.gflops)} GFLOP/s; every kernel: ${peak.kernels.map((k) => `${k.what} ${f(k.gflops)}`).join(', ')}`);
   out.push(`peak RSS: ${gnuTime ? 'GNU time %M of each child process' : 'VmHWM polled every 50 ms'} (whole run, incl. set-up)`);
   if (ttq) {
     if (ttq.skipped || ttq.error) out.push(`time-to-quality: skipped (${ttq.skipped ?? ttq.error})`);
     else {
-      const o = ttq.ours;
       const noisy = (c) => (c > NOISY_CORES ? ` [disturbed: others used ${c.toFixed(2)} cores]` : '');
       out.push(`time-to-quality, L-BFGS at ${ttq.size} px: peer ${ttq.peer.iters} iterations -> loss ${ttq.target_loss.toExponential(4)} in ${f(ttq.peer.loop_s, 2)} s loop / ${f(ttq.peer.wall_s, 2)} s process wall (RSS ${f(ttq.peer.rss_mb, 0)} MB)${noisy(ttq.peer.other_cores)}`);
-      out.push(
-        o.reached
-          ? `                                 styleloom reaches it at iteration ${o.iter} (loss ${o.loss.toExponential(4)}) after ${f(o.loop_s, 2)} s loop / ${f(o.wall_s, 2)} s process wall (RSS ${f(o.rss_mb, 0)} MB)${noisy(o.other_cores)}`
-          : `                                 styleloom did NOT reach it in ${o.iters_run} iterations (best ${o.best_loss?.toExponential(4)}, ${f(o.process_wall_s, 1)} s)${o.error ? `: ${o.error}` : ''}`,
-      );
+      for (const [o, how] of [[ttq.ours, 'styleloom'], [ttq.ours_strong_wolfe, 'styleloom --line-search strong-wolfe']]) {
+        if (!o) continue;
+        out.push(
+          o.reached
+            ? `    ${how} reaches it at iteration ${o.iter} (loss ${o.loss.toExponential(4)}) after ${f(o.loop_s, 2)} s loop / ${f(o.wall_s, 2)} s process wall (RSS ${f(o.rss_mb, 0)} MB; peer/ours ${f(ttq.peer.wall_s / o.wall_s, 2)} by process wall)${noisy(o.other_cores)}`
+            : `    ${how} did NOT reach it in ${o.iters_run} iterations (best ${o.best_loss?.toExponential(4)}, ${f(o.process_wall_s, 1)} s)${o.error ? `: ${o.error}` : ''}`,
+        );
+      }
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
