@@ -1,6 +1,7 @@
 // The styleloom library API: stylize() and the types and building blocks under it.
 export { stylize } from './transfer/stylize.js';
 export { scoreImage, type ScoreOptions, type ScoreResult } from './transfer/score.js';
+export { trainNetwork, type TrainOptions, type TrainHooks, type TrainProgress, type TrainResult } from './train/train.js';
 export type { LayerTerms } from './transfer/whole-image.js';
 export { readStateFile, writeStateFile, parseState, serializeState, STATE_VERSION } from './transfer/state-file.js';
 export { resumeOptions, statePathFor } from './transfer/resume.js';

@@ -17,7 +17,7 @@ import { ASSETS, ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
 import { tempDir } from './helpers/cli.js';
 import { postJob, tinyPng, type Part } from './helpers/server.js';
 
-const COMMANDS: Record<Job, string | null> = { image: null, fast: 'fast', grid: 'grid', audio: 'audio', video: 'video', score: 'score' };
+const COMMANDS: Record<Job, string | null> = { image: null, fast: 'fast', grid: 'grid', audio: 'audio', video: 'video', score: 'score', train: 'train' };
 const JOBS = Object.keys(COMMANDS) as Job[];
 
 function commandOf(job: Job): Command {

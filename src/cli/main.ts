@@ -17,6 +17,7 @@ import { addGridCommand } from './grid.js';
 import { addAudioCommand } from './audio.js';
 import { addVideoCommand } from './video.js';
 import { addScoreCommand } from './score.js';
+import { addTrainCommand } from './train.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -144,6 +145,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addAudioCommand(program, signal);
   addVideoCommand(program, signal);
   addScoreCommand(program, signal);
+  addTrainCommand(program, signal);
   addServeCommand(program, signal);
   addWorkerCommand(program, signal);
   return program;

@@ -2,9 +2,10 @@
 // otherwise (logs, CI), so long runs always show where they are.
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../transfer/types.js';
+import type { TrainProgress } from '../train/train.js';
 
-export interface Reporter {
-  update(e: ProgressEvent): void;
+export interface Reporter<E = ProgressEvent> {
+  update(e: E): void;
   stop(): void;
 }
 
@@ -45,6 +46,40 @@ export function iterationReporter(opts: { tty: boolean; printEvery: number; stre
       stream.write(
         `iter ${e.iter}/${e.iters}  loss ${fmt(e.loss.total)} (content ${fmt(e.loss.content)}, style ${fmt(e.loss.style)}, tv ${fmt(e.loss.tv)})  ${e.ms.toFixed(0)} ms/iter  ETA ${eta.toFixed(0)} s\n`,
       );
+    },
+    stop() {},
+  };
+}
+
+/** Training progress: the same bar or lines, with images/s (crops through the step per second). */
+export function trainReporter(opts: { tty: boolean; printEvery: number; stream?: NodeJS.WriteStream }): Reporter<TrainProgress> {
+  const stream = opts.stream ?? process.stderr;
+  const terms = (e: TrainProgress) => ({ loss: fmt(e.loss.total), content: fmt(e.loss.content), style: fmt(e.loss.style), tv: fmt(e.loss.tv), rate: e.imagesPerS.toFixed(2) });
+  if (opts.tty) {
+    const bar = new cliProgress.SingleBar(
+      { stream, format: 'train {bar} {value}/{total} | loss {loss} (content {content}, style {style}, tv {tv}) | {rate} images/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(e) {
+        if (!started) bar.start(e.iters, e.iter - 1, terms(e));
+        started = true;
+        bar.update(e.iter, terms(e));
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let first: number | undefined;
+  return {
+    update(e) {
+      first ??= e.iter - 1;
+      if (opts.printEvery <= 0 || (e.iter % opts.printEvery !== 0 && e.iter !== e.iters)) return;
+      const t = terms(e);
+      const eta = ((e.iters - e.iter) * e.elapsedMs) / (e.iter - first) / 1000;
+      stream.write(`iter ${e.iter}/${e.iters}  loss ${t.loss} (content ${t.content}, style ${t.style}, tv ${t.tv})  ${t.rate} images/s  ETA ${eta.toFixed(0)} s\n`);
     },
     stop() {},
   };

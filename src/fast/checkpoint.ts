@@ -1,8 +1,9 @@
-// Loads a feed-forward style network checkpoint folder from disk (lengstrom/ml5 layout: manifest.json +
-// raw float32 files Variable .. Variable_47); the layout and its checks are checkpoint-format.ts's.
+// Loads a feed-forward style network from disk: a checkpoint folder (lengstrom/ml5 layout: manifest.json + raw
+// float32 files Variable .. Variable_47; checks in checkpoint-format.ts) or a network file of styleloom train.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StyleloomError } from '../errors.js';
+import { parseNetworkFile } from '../train/network-file.js';
 import { assembleCheckpoint, checkShapes, fail, parseManifest, variableFromBytes, variableName, type FastCheckpoint } from './checkpoint-format.js';
 
 export { FAST_LAYERS, FAST_VARIABLES, variableName, parseManifest, checkShapes, type FastCheckpoint, type FastLayer, type FastLayerKind } from './checkpoint-format.js';
@@ -18,8 +19,23 @@ async function readVariable(file: string, key: string, shape: number[]): Promise
   return variableFromBytes(bytes, file, key, shape);
 }
 
-/** Load and validate the checkpoint in `dir` (manifest.json + the files it lists). */
+/** A network file of styleloom train (or one of its checkpoints) rather than a model folder. */
+export const isNetworkFilePath = (p: string): boolean => /\.safetensors$/i.test(p);
+
+async function loadNetworkFile(file: string): Promise<FastCheckpoint> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(file, code === 'ENOENT' ? 'no such network file; check the path' : `cannot read the network file (${code ?? String(e)})`);
+  }
+  return parseNetworkFile(bytes, path.resolve(file), path.basename(file).replace(/(\.ckpt)?\.safetensors$/i, '')).net;
+}
+
+/** Load and validate the checkpoint in `dir` (manifest.json + the files it lists), or a .safetensors network file. */
 export async function loadFastCheckpoint(dir: string): Promise<FastCheckpoint> {
+  if (isNetworkFilePath(dir) && !(await stat(dir).catch(() => null))?.isDirectory()) return loadNetworkFile(dir);
   const abs = path.resolve(dir);
   try {
     if (!(await stat(abs)).isDirectory()) fail(dir, 'not a directory; pass a fast-style model folder (manifest.json + Variable files)');

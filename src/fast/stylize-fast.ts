@@ -9,7 +9,7 @@ import { checkMaskAspect, compositeRgb, decodeHeldMask, resizeMask } from '../im
 import type { RgbImage } from '../image/types.js';
 import { createRunner, defaultThreads, type Runner } from '../runtime/session.js';
 import type { DeviceKind } from '../runtime/device.js';
-import { loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
+import { isNetworkFilePath, loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
 import { buildFastGraph, FAST_MIN_SIDE } from './network.js';
 import { fromPlanar, toPlanar } from './planar.js';
 import type { OptionRows } from '../options/table.js';
@@ -110,13 +110,14 @@ class FastModel implements LoadedFastModel {
 export async function resolveFastModelDir(spec: string): Promise<string> {
   const isDir = async (p: string) => (await stat(p).catch(() => null))?.isDirectory() ?? false;
   if (await isDir(spec)) return spec;
+  if (isNetworkFilePath(spec) && (await stat(spec).catch(() => null))?.isFile()) return spec;
   const root = process.env.STYLELOOM_FAST_MODELS;
   if (root && !spec.includes('/') && !spec.includes(path.sep) && (await isDir(path.join(root, spec)))) return path.join(root, spec);
   const hint = root ? ` (nor a model in $STYLELOOM_FAST_MODELS=${root})` : '';
-  throw new StyleloomError('E_WEIGHTS', `${spec}: no such model directory${hint}; pass a fast-style model folder (manifest.json + Variable files)`);
+  throw new StyleloomError('E_WEIGHTS', `${spec}: no such model directory or network file${hint}; pass a fast-style model folder (manifest.json + Variable files) or a .safetensors network from styleloom train`);
 }
 
-/** Load and validate a fast-style checkpoint folder (or a name under $STYLELOOM_FAST_MODELS). */
+/** Load and validate a fast-style checkpoint folder, a network file (.safetensors) or a name under $STYLELOOM_FAST_MODELS. */
 export async function loadFastModel(dir: string): Promise<LoadedFastModel> {
   return new FastModel(await loadFastCheckpoint(await resolveFastModelDir(dir)));
 }

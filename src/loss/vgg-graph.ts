@@ -34,14 +34,23 @@ export function inputAdapter(w: VggWeights): { weight: Float32Array; bias: Float
 
 /**
  * Appends VGG-19 layers to `g` starting from image `x` and returns the ReLU output of each conv in
- * `wanted`. Only layers up to the deepest wanted one are built.
+ * `wanted`. Only layers up to the deepest wanted one are built. `shared` (optional) holds the weight
+ * constants by name, so that a second VGG in the same graph (training: the output and the content batch)
+ * reuses the first one's instead of storing them twice.
  */
-export function buildVggFeatures(g: Graph, x: Value, w: VggWeights, wanted: readonly string[], pool: PoolKind): Map<string, Value> {
+export function buildVggFeatures(g: Graph, x: Value, w: VggWeights, wanted: readonly string[], pool: PoolKind, shared?: Map<string, Value>): Map<string, Value> {
+  const constant = (name: string, data: Float32Array, shape: readonly number[]): Value => {
+    const have = shared?.get(name);
+    if (have) return have;
+    const v = g.constant(name, data, shape);
+    shared?.set(name, v);
+    return v;
+  };
   const out = new Map<string, Value>();
   const want = new Set(wanted);
   const adapter = inputAdapter(w);
   let h = adapter
-    ? g.conv(x, g.constant('input_adapter_w', adapter.weight, [3, 3, 1, 1]), g.constant('input_adapter_b', adapter.bias, [3]), 0, 'input_adapted')
+    ? g.conv(x, constant('input_adapter_w', adapter.weight, [3, 3, 1, 1]), constant('input_adapter_b', adapter.bias, [3]), 0, 'input_adapted')
     : x;
   for (const layer of VGG19_LAYERS) {
     if (out.size === want.size) break;
@@ -53,8 +62,8 @@ export function buildVggFeatures(g: Graph, x: Value, w: VggWeights, wanted: read
     if (!cw) {
       throw new StyleloomError('E_WEIGHTS', `layer ${layer.name} is needed but not in weights file ${w.path} (it has ${w.available.join(',')})`);
     }
-    const wv = g.constant(`${layer.name}_w`, cw.weight, cw.shape);
-    const bv = g.constant(`${layer.name}_b`, cw.bias, [cw.shape[0]]);
+    const wv = constant(`${layer.name}_w`, cw.weight, cw.shape);
+    const bv = constant(`${layer.name}_b`, cw.bias, [cw.shape[0]]);
     h = g.relu(g.conv(h, wv, bv, (cw.shape[2] - 1) / 2, layer.name), `relu${layer.name.slice(4)}`);
     if (want.has(layer.name)) out.set(layer.name, h);
   }

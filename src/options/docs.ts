@@ -8,7 +8,7 @@ import { JOBS, type Job, type Row, type Value } from './types.js';
 export const TABLE_BEGIN = '<!-- option table: generated from src/options/table.ts by `npm run docs:options`; do not edit by hand -->';
 export const TABLE_END = '<!-- end of option table -->';
 
-const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid', audio: 'audio', video: 'video', score: 'score' };
+const JOB_NAMES: Record<Job, string> = { image: 'styleloom', fast: 'fast', grid: 'grid', audio: 'audio', video: 'video', score: 'score', train: 'train' };
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 

@@ -5,6 +5,7 @@
 import { POOL_KINDS } from '../loss/types.js';
 import { LINE_SEARCHES, OPTIMIZER_KINDS } from '../optim/types.js';
 import { DEVICE_KINDS } from '../runtime/device.js';
+import { NETWORK_WIDTHS, UPSAMPLE_KINDS } from '../train/architecture.js';
 import type { Row } from './types.js';
 
 /** Largest output side accepted (a 16384² image needs ~50 GB of activations at conv1). */
@@ -25,13 +26,18 @@ export const OPTION_ROWS = [
     },
   },
   {
-    key: 'styles', required: true, flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'file', many: true,
+    key: 'styles', required: true, flag: 'style', field: 'style', kind: 'images', jobs: ['image', 'grid', 'audio', 'video', 'score', 'train'], arg: 'file', many: true,
     doc: 'style image(s); repeat the flag or list several; required',
-    jobsVary: { video: { doc: 'style image(s); several: their Grams blended equally; required unless {mode} fast' }, grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' }, audio: { doc: `style sound(s) (${SOUND_IN}); several: their Grams averaged; required` }, score: { doc: 'style image(s) the style loss is measured against (several: their Grams blended); required' } },
+    jobsVary: { video: { doc: 'style image(s); several: their Grams blended equally; required unless {mode} fast' }, grid: { doc: 'style images, one column each (gatys); with {mode} fast, optional header images, one per model' }, audio: { doc: `style sound(s) (${SOUND_IN}); several: their Grams averaged; required` }, score: { doc: 'style image(s) the style loss is measured against (several: their Grams blended); required' },
+      train: { many: false, doc: 'the style image the network learns (its Grams at {size}); required unless {resume}' } },
   },
   {
     key: 'image', required: true, kind: 'image', jobs: ['score'], arg: 'file',
     doc: 'the image to score (a result of any method, or a photo), resized to the content\'s working size as {init} FILE is; required',
+  },
+  {
+    key: 'images', kind: 'path', jobs: ['train'], arg: 'dir', api: false,
+    doc: 'folder of training photos, read recursively (any format sharp reads; unreadable files are skipped with a warning); required unless {resume}',
   },
   // ---- spatial control: masks (Gatys et al. 2017, guided Gram matrices) ----
   {
@@ -53,12 +59,13 @@ export const OPTION_ROWS = [
     example: 'blend',
   },
   {
-    key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid', 'audio', 'video'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
+    key: 'out', resumable: true, kind: 'path', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'train'], arg: 'file', cliOnly: true, api: false, default: 'out.png',
     doc: 'output image (.png, .jpg or .webp), written to a temporary name, then renamed',
     jobsVary: { video: { default: 'out.mp4', doc: 'output video: .mp4 (H.264, yuv420p, the source\'s sound as AAC), .webm (VP9, Opus), .gif or .webp (animated); written to a temporary name, then renamed' },
       fast: { noDefault: true, required: true, doc: 'output file (.png, .jpg or .webp) for one image, or an existing directory (<name>.png each)' },
       grid: { default: 'grid.png', doc: 'output sheet (.png, .jpg or .webp)' },
       audio: { default: 'out.wav', doc: 'output sound (.wav, .flac or .mp3), peak-normalised, written to a temporary name, then renamed' },
+      train: { noDefault: true, doc: 'the network file to write (.safetensors: weights and metadata), written to a temporary name, then renamed; required unless {resume}' },
     },
   },
   {
@@ -73,17 +80,20 @@ export const OPTION_ROWS = [
     doc: 'comma-separated weight per style, normalised to sum 1 (default: equal)', example: [2],
   },
   {
-    key: 'size', kind: 'int', jobs: ['image', 'fast', 'grid', 'video', 'score'], arg: 'px', min: 16, max: MAX_SIZE, default: 512,
+    key: 'size', kind: 'int', jobs: ['image', 'fast', 'grid', 'video', 'score', 'train'], arg: 'px', min: 16, max: MAX_SIZE, default: 512,
     doc: 'long side of the output and of each style image, px',
-    jobsVary: { video: { noDefault: true, min: 16, doc: "long side of the frames, px, rounded to even sides (default: the clip's, at most 512)" }, fast: { noDefault: true, min: 2, doc: 'long side of the output, px (default: the input size)' }, grid: { default: 128, doc: 'cell width, px' } },
+    jobsVary: { video: { noDefault: true, min: 16, doc: "long side of the frames, px, rounded to even sides (default: the clip's, at most 512)" }, fast: { noDefault: true, min: 2, doc: 'long side of the output, px (default: the input size)' }, grid: { default: 128, doc: 'cell width, px' },
+      train: { default: 256, doc: 'side of the square training crops and long side of the style image, px' } },
     page: { min: 128, max: 1024, step: 32 }, example: 32,
   },
   {
-    key: 'iters', resumable: true, kind: 'int', jobs: ['image', 'grid', 'audio', 'video'], arg: 'n', min: 1, max: MAX_ITERS, default: 300,
+    key: 'iters', resumable: true, kind: 'int', jobs: ['image', 'grid', 'audio', 'video', 'train'], arg: 'n', min: 1, max: MAX_ITERS, default: 300,
     doc: 'iterations (one loss+gradient evaluation each), per scale',
-    jobsVary: { video: { doc: 'iterations of the first frame (L-BFGS; the later frames: {frameIters})' }, grid: { default: 100, doc: 'iterations per cell (gatys)' }, audio: { doc: 'L-BFGS iterations (one loss+gradient evaluation each)' } },
+    jobsVary: { video: { doc: 'iterations of the first frame (L-BFGS; the later frames: {frameIters})' }, grid: { default: 100, doc: 'iterations per cell (gatys)' }, audio: { doc: 'L-BFGS iterations (one loss+gradient evaluation each)' },
+      train: { default: 2000, doc: 'training steps (one batch and one Adam update each); with {resume}, the new total' } },
     page: { min: 20, max: 1000, step: 10 }, example: 2,
   },
+  { key: 'batch', kind: 'int', jobs: ['train'], arg: 'n', min: 1, max: 1024, default: 4, api: false, doc: 'crops per training step', example: 2 },
   { key: 'scales', kind: 'int', jobs: ['image'], arg: 'n', min: 1, max: 12, default: 1, doc: 'coarse-to-fine: optimise at n sizes growing by about √2 up to {size}', example: 2 },
   { key: 'minSize', kind: 'int', jobs: ['image'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'long side of the first scale (default: {size} / √2^(scales-1))', example: 16 },
   { key: 'scaleIters', resumable: true, kind: 'ints', jobs: ['image'], arg: 'list', min: 1, max: MAX_ITERS, doc: 'iterations at each scale, e.g. 300,200,100 (overrides {iters})', example: [2] },
@@ -92,21 +102,21 @@ export const OPTION_ROWS = [
     key: 'lineSearch', kind: 'choice', choices: LINE_SEARCHES, jobs: ['image', 'grid', 'audio'], arg: 'name', default: 'none', example: 'strong-wolfe',
     doc: "L-BFGS step rule: none (the peer's fixed step) or strong-wolfe (torch's line search: no overshoots, every trial point counts as an iteration)",
   },
-  { key: 'lr', kind: 'number', jobs: ['image', 'grid', 'video'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5 },
-  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
+  { key: 'lr', kind: 'number', jobs: ['image', 'grid', 'video', 'train'], arg: 'x', min: 0, exclusiveMin: true, default: 10, doc: 'Adam learning rate, in 0..255 grey levels', example: 5, jobsVary: { train: { default: 1e-3, doc: "Adam learning rate of the network's weights" } } },
+  { key: 'contentWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score', 'train'], arg: 'x', min: 0, default: 1, doc: 'weight of the content loss', example: 2, jobsVary: { audio: { default: 1e-2 } } },
   {
-    key: 'styleWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100,
+    key: 'styleWeight', kind: 'number', jobs: ['image', 'grid', 'audio', 'video', 'score', 'train'], arg: 'x', min: 0, default: 1e3, doc: 'weight of the style loss', page: { min: 1, max: 5, step: 0.05, log: true }, example: 100,
     jobsVary: { audio: { default: 1 } },
   },
-  { key: 'tvWeight', kind: 'number', jobs: ['image', 'grid', 'video', 'score'], arg: 'x', min: 0, default: 1, doc: 'weight of the total-variation loss', example: 0.5 },
-  { key: 'contentLayers', kind: 'layers', jobs: ['image', 'video', 'score'], arg: 'list', doc: 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', example: ['conv2_2'] },
-  { key: 'styleLayers', kind: 'layers', jobs: ['image', 'video', 'score'], arg: 'list', doc: 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', example: ['conv1_1', 'conv2_1'] },
+  { key: 'tvWeight', kind: 'number', jobs: ['image', 'grid', 'video', 'score', 'train'], arg: 'x', min: 0, default: 1, doc: 'weight of the total-variation loss', example: 0.5 },
+  { key: 'contentLayers', kind: 'layers', jobs: ['image', 'video', 'score', 'train'], arg: 'list', doc: 'content layers, e.g. conv4_2 (default: conv4_2, or conv3_2 if the weights stop before)', example: ['conv2_2'] },
+  { key: 'styleLayers', kind: 'layers', jobs: ['image', 'video', 'score', 'train'], arg: 'list', doc: 'style layers (default: those of conv1_1,conv2_1,conv3_1,conv4_1,conv5_1 the weights have)', example: ['conv1_1', 'conv2_1'] },
   {
     key: 'styleScale', kind: 'number', jobs: ['image', 'grid', 'video', 'score'], arg: 'x', min: 0, exclusiveMin: true, default: 1, doc: 'style image size relative to the output',
     jobsVary: { grid: { doc: 'style image size relative to the cell' } }, example: 0.5,
   },
   { key: 'styleLayerWeights', kind: 'numbers', jobs: ['image', 'score'], arg: 'list', min: 0, doc: 'relative weight per style layer, e.g. 1,1,2 (default: equal)', example: [1, 1, 2] },
-  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid', 'video', 'score'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
+  { key: 'pool', kind: 'choice', choices: POOL_KINDS, jobs: ['image', 'grid', 'video', 'score', 'train'], arg: 'kind', default: 'max', doc: 'pooling in VGG (Gatys et al. recommend avg)', example: 'avg' },
   {
     key: 'init', kind: 'choice', choices: ['content', 'noise'], orImage: true, jobs: ['image', 'audio'], arg: 'how', default: 'content', doc: 'start from: content, noise, or an image file (of the content\'s aspect ratio; not on the API)', example: 'noise',
     jobsVary: { audio: { doc: "start from the content's spectrogram (content) or from 1e-3 · noise (noise, as Ulyanov & Lebedev)" } },
@@ -114,8 +124,8 @@ export const OPTION_ROWS = [
   { key: 'noiseRatio', kind: 'number', jobs: ['image'], arg: 'r', min: 0, max: 1, default: 1, doc: 'with {init} noise: r·noise + (1−r)·content', example: 0.5 },
   { key: 'ema', kind: 'number', jobs: ['image'], arg: 'decay', min: 0, default: 0, doc: 'average the iterate (exponential moving average, e.g. 0.99; 0 = off) to remove high-frequency noise', example: 0.9 },
   {
-    key: 'seed', kind: 'int', jobs: ['image', 'grid', 'audio'], arg: 'n', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed of the noise init (same seed + threads = same bits)', example: 7,
-    jobsVary: { audio: { doc: "seed of the random filters and the noise init (the peer's generator: same seed, same filters)" } },
+    key: 'seed', kind: 'int', jobs: ['image', 'grid', 'audio', 'train'], arg: 'n', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed of the noise init (same seed + threads = same bits)', example: 7,
+    jobsVary: { audio: { doc: "seed of the random filters and the noise init (the peer's generator: same seed, same filters)" }, train: { doc: 'seed of the initial weights and of the crops (which photo, where, flipped); same seed + threads = same bits' } },
   },
   { key: 'originalColors', kind: 'boolean', jobs: ['image', 'fast', 'grid', 'video'], default: false, doc: "keep the content's colours (stylised luminance, content chroma)", example: true },
   { key: 'colorMatch', kind: 'boolean', jobs: ['image', 'score'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
@@ -175,21 +185,40 @@ export const OPTION_ROWS = [
     key: 'resumeFrames', flag: 'resume', kind: 'boolean', jobs: ['video'], api: false, default: false,
     doc: 'continue an interrupted run at the next frame: the finished frames are kept in <out>.frames/ beside the output until the video is written',
   },
+  // ---- training a feed-forward network (Johnson et al. 2016) ----
+  {
+    key: 'networkWidth', flag: 'width', kind: 'choice', choices: NETWORK_WIDTHS, jobs: ['train'], arg: 'width', default: 'half', api: false,
+    doc: 'channel width of the network: full (32/64/128, as Johnson et al.) or half (16/32/64: about 2.5x faster to train and run)', example: 'full',
+  },
+  {
+    key: 'upsample', kind: 'choice', choices: UPSAMPLE_KINDS, jobs: ['train'], arg: 'kind', default: 'resize', api: false,
+    doc: "the network's two x2 upsamplings: resize (nearest x2, then a 3x3 conv: no checkerboard) or transposed (stride-2 transposed convs, as the demo networks)", example: 'transposed',
+  },
+  {
+    key: 'preview', resumable: true, kind: 'path', jobs: ['train'], arg: 'photo', api: false,
+    doc: 'a photo to repaint with the network being trained: <out>_0050.png, ... beside the output, every {saveEvery} iterations',
+  },
   // ---- where and how it runs (the host's settings: not API fields) ----
-  { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid', 'video', 'score'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
+  { key: 'weights', resumable: true, kind: 'path', jobs: ['image', 'grid', 'video', 'score', 'train'], arg: 'file', api: false, doc: 'VGG-19 safetensors (default: $STYLELOOM_WEIGHTS, then the cache)' },
   { key: 'tile', resumable: true, kind: 'int', jobs: ['image'], arg: 'px', min: 0, max: MAX_SIZE, api: false, doc: 'evaluate in tiles of this size to fit large images in memory (same result); 0 = never (default: 768 above 1.5 megapixels)' },
-  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
-  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
-  { key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state (<out>.state) every n iterations (0 = never)' },
+  { key: 'threads', resumable: true, kind: 'int', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score', 'train'], arg: 'n', min: 1, max: 1024, api: false, doc: 'CPU threads (default: number of cores)' },
+  { key: 'device', resumable: true, kind: 'choice', choices: DEVICE_KINDS, jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score', 'train'], arg: 'name', default: 'cpu', api: false, doc: 'execution provider (cuda needs ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)' },
+  {
+    key: 'saveEvery', resumable: true, kind: 'int', jobs: ['image', 'train'], arg: 'n', min: 0, max: MAX_ITERS, default: 0, api: false, doc: 'write a numbered preview (out_0050.png, ...) and the resumable state (<out>.state) every n iterations (0 = never)',
+    jobsVary: { train: { default: 500, doc: 'write a checkpoint (<out name>.ckpt.safetensors: weights, Adam moments, RNG, iteration) and the {preview} every n iterations (0 = only when interrupted)' } },
+  },
   // ---- CLI output ----
-  { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image', 'audio', 'video'], jobsVary: { video: { default: 1, doc: 'without a terminal: print a progress line every n frames (0 = never)' } }, arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
-  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout' },
+  { key: 'printEvery', resumable: true, kind: 'int', jobs: ['image', 'audio', 'video', 'train'], jobsVary: { video: { default: 1, doc: 'without a terminal: print a progress line every n frames (0 = never)' }, train: { default: 10 } }, arg: 'n', min: 0, max: MAX_ITERS, default: 50, cliOnly: true, api: false, doc: 'without a terminal: print a progress line every n iterations (0 = never)' },
+  { key: 'json', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video', 'score', 'train'], cliOnly: true, api: false, default: false, doc: 'print one JSON line of results on stdout', jobsVary: { train: { doc: 'print one JSON line on stdout at the end: loss_history, images_per_s, out' } } },
   {
     key: 'metadata', resumable: true, kind: 'boolean', jobs: ['image', 'fast', 'grid', 'audio', 'video'], cliOnly: true, api: false, default: true, negate: true,
     doc: 'embed provenance (software, parameters, input SHA-256, attribution) in the output',
     noDoc: 'do not embed provenance (software, parameters, input SHA-256, attribution) in the output',
   },
-  { key: 'resume', resumable: true, kind: 'path', jobs: ['image'], arg: 'state', cliOnly: true, api: false, doc: 'continue a run from its state file (<out>.state, written with {saveEvery}); {iters} sets the new total' },
+  {
+    key: 'resume', resumable: true, kind: 'path', jobs: ['image', 'train'], arg: 'state', cliOnly: true, api: false, doc: 'continue a run from its state file (<out>.state, written with {saveEvery}); {iters} sets the new total',
+    jobsVary: { train: { doc: 'continue training from a checkpoint (<out name>.ckpt.safetensors) bit for bit, with its options; {iters} sets the new total' } },
+  },
 ] as const satisfies readonly Row[];
 
 export type OptionRows = typeof OPTION_ROWS;

@@ -2,8 +2,8 @@
 // a row declares an option once; types, validation, CLI flags, API fields and docs are read off it.
 import type { RgbImage } from '../image/types.js';
 
-/** The jobs an option can apply to: `styleloom` (image), `styleloom fast`, `styleloom grid`, `styleloom audio`, `styleloom video`, `styleloom score`. */
-export const JOBS = ['image', 'fast', 'grid', 'audio', 'video', 'score'] as const;
+/** The jobs an option can apply to: `styleloom` (image), `styleloom fast`, `styleloom grid`, `styleloom audio`, `styleloom video`, `styleloom score`, `styleloom train`. */
+export const JOBS = ['image', 'fast', 'grid', 'audio', 'video', 'score', 'train'] as const;
 export type Job = (typeof JOBS)[number];
 
 /**

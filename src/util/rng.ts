@@ -38,6 +38,21 @@ export class Rng {
     // splitmix32 is a bijection of consecutive counters, so at most one word is 0: the state is never all zero
   }
 
+  /** The whole state (four words and the cached normal, or null), to save and continue the stream bit for bit. */
+  getState(): { words: [number, number, number, number]; spare: number | null } {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Restores a state from getState() (e.g. read back from a checkpoint). */
+  setState(st: { words: readonly number[]; spare: number | null }): void {
+    const w = st.words;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x)) || w.every((x) => x === 0) || !(st.spare === null || Number.isFinite(st.spare))) {
+      throw new StyleloomError('E_USAGE', 'Rng.setState: expected four 32-bit words (not all zero) and a number or null');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = w.map((x) => x | 0);
+    this.spare = st.spare;
+  }
+
   /** Uniform 32-bit unsigned integer (xoshiro128**). */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

@@ -28,61 +28,88 @@ function masked(f: Arr, m: Arr, c: number, hw: number): Float64Array {
 }
 
 export const LOSS_OPS = {
-  /** G = M Mᵀ / (C·H·W) with M = F reshaped C × (H·W). */
+  /**
+   * G = M Mᵀ / (C·H·W) with M = F reshaped C × (H·W): [C, C] for one image; for a batch of N > 1 one Gram per
+   * image, [N, C, C] (training: each crop against the style's Grams).
+   */
   Gram: {
     infer([f]) {
       expectRank('Gram', f, 4);
-      if (f.shape[0] !== 1) throw new StyleloomError('E_INTERNAL', 'Gram: batch size must be 1');
-      return [f32([f.shape[1], f.shape[1]])];
+      const [n, c] = f.shape;
+      return [f32(n === 1 ? [c, c] : [n, c, c])];
     },
     backward(g, node, [gy]) {
       return [gy ? g.add1('GramGrad', [gy, node.inputs[0]], {}, `${node.outputs[0].name}_d`) : null];
     },
     evaluate([f]) {
-      const [, c, h, w] = f.shape;
+      const [nb, c, h, w] = f.shape;
       const hw = h * w;
       const n = c * hw;
-      const out = new Float64Array(c * c);
-      for (let a = 0; a < c; a++)
-        for (let b = a; b < c; b++) {
-          let s = 0;
-          for (let k = 0; k < hw; k++) s += f.data[a * hw + k] * f.data[b * hw + k];
-          out[a * c + b] = out[b * c + a] = s / n;
-        }
-      return [{ data: out, shape: [c, c] }];
+      const out = new Float64Array(nb * c * c);
+      for (let b = 0; b < nb; b++) {
+        const fo = b * c * hw;
+        const go = b * c * c;
+        for (let a = 0; a < c; a++)
+          for (let k2 = a; k2 < c; k2++) {
+            let s = 0;
+            for (let k = 0; k < hw; k++) s += f.data[fo + a * hw + k] * f.data[fo + k2 * hw + k];
+            out[go + a * c + k2] = out[go + k2 * c + a] = s / n;
+          }
+      }
+      return [{ data: out, shape: nb === 1 ? [c, c] : [nb, c, c] }];
     },
     onnx(e, node, [f], outs) {
-      const [, c, h, w] = node.inputs[0].shape;
-      const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
-      e.node('Gemm', [m, m], { alpha: 1 / (c * h * w), transB: 1 }, outs);
+      const [nb, c, h, w] = node.inputs[0].shape;
+      if (nb === 1) {
+        const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
+        e.node('Gemm', [m, m], { alpha: 1 / (c * h * w), transB: 1 }, outs);
+        return;
+      }
+      const [m] = e.node('Reshape', [f, e.int64([nb, c, h * w])]);
+      const [mt] = e.node('Transpose', [m], { perm: [0, 2, 1] });
+      const [p] = e.node('MatMul', [m, mt]);
+      e.node('Mul', [p, e.float([1 / (c * h * w)])], {}, outs);
     },
   },
 
-  /** dF = (dG + dGᵀ) M / N, reshaped to F's shape. */
+  /** dF = (dG + dGᵀ) M / N per image, reshaped to F's shape. */
   GramGrad: {
     infer([gy, f]) {
       return [f32(f.shape)];
     },
     evaluate([gy, f]) {
-      const [, c, h, w] = f.shape;
+      const [nb, c, h, w] = f.shape;
       const hw = h * w;
       const n = c * hw;
-      const out = new Float64Array(c * hw);
-      for (let a = 0; a < c; a++)
-        for (let b = 0; b < c; b++) {
-          const s = (gy.data[a * c + b] + gy.data[b * c + a]) / n;
-          if (s === 0) continue;
-          for (let k = 0; k < hw; k++) out[a * hw + k] += s * f.data[b * hw + k];
-        }
+      const out = new Float64Array(nb * c * hw);
+      for (let bi = 0; bi < nb; bi++) {
+        const fo = bi * c * hw;
+        const go = bi * c * c;
+        for (let a = 0; a < c; a++)
+          for (let b = 0; b < c; b++) {
+            const s = (gy.data[go + a * c + b] + gy.data[go + b * c + a]) / n;
+            if (s === 0) continue;
+            for (let k = 0; k < hw; k++) out[fo + a * hw + k] += s * f.data[fo + b * hw + k];
+          }
+      }
       return [{ data: out, shape: f.shape }];
     },
     onnx(e, node, [gy, f], outs) {
-      const [, c, h, w] = node.inputs[1].shape;
-      const [t] = e.node('Transpose', [gy], { perm: [1, 0] });
+      const [nb, c, h, w] = node.inputs[1].shape;
+      if (nb === 1) {
+        const [t] = e.node('Transpose', [gy], { perm: [1, 0] });
+        const [s] = e.node('Add', [gy, t]);
+        const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
+        const [d] = e.node('Gemm', [s, m], { alpha: 1 / (c * h * w) });
+        e.node('Reshape', [d, e.int64([...node.inputs[1].shape])], {}, outs);
+        return;
+      }
+      const [t] = e.node('Transpose', [gy], { perm: [0, 2, 1] });
       const [s] = e.node('Add', [gy, t]);
-      const [m] = e.node('Reshape', [f, e.int64([c, h * w])]);
-      const [d] = e.node('Gemm', [s, m], { alpha: 1 / (c * h * w) });
-      e.node('Reshape', [d, e.int64([...node.inputs[1].shape])], {}, outs);
+      const [m] = e.node('Reshape', [f, e.int64([nb, c, h * w])]);
+      const [d] = e.node('MatMul', [s, m]);
+      const [ds] = e.node('Mul', [d, e.float([1 / (c * h * w)])]);
+      e.node('Reshape', [ds, e.int64([...node.inputs[1].shape])], {}, outs);
     },
   },
 

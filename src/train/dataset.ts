@@ -1,0 +1,169 @@
+// The training photos: a folder read recursively (any format sharp reads; unreadable files skipped with a
+// warning and counted, each kept file's SHA-256 for the manifest), and seeded batches of random square crops
+// with horizontal flips, decoded ahead of the training step in a small prefetch queue.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { StyleloomError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+
+export interface Photo {
+  /** Absolute path, and the path relative to the folder (with '/'), as the manifest lists it. */
+  file: string;
+  rel: string;
+  sha256: string;
+}
+
+export interface PhotoSet {
+  dir: string;
+  photos: Photo[];
+  /** Files that are not images sharp can read (skipped). */
+  skipped: number;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Scans `dir` (recursively, sorted, dot-files left out); throws E_INPUT when it has no readable image. */
+export async function scanPhotos(dir: string, warn: (line: string) => void = () => {}): Promise<PhotoSet> {
+  const abs = path.resolve(dir);
+  const st = await stat(abs).catch(() => null);
+  if (!st) throw new StyleloomError('E_INPUT', `${dir}: no such folder; give --images a folder of training photos`);
+  if (!st.isDirectory()) throw new StyleloomError('E_INPUT', `${dir}: is not a folder; give --images a folder of training photos`);
+  const files = await listFiles(abs);
+  if (files.length === 0) throw new StyleloomError('E_INPUT', `${dir}: the folder has no files; put training photos (JPEG, PNG, WebP, ...) in it`);
+  const photos: Photo[] = [];
+  const skippedLines: string[] = [];
+  for (const file of files) {
+    const rel = path.relative(abs, file).split(path.sep).join('/');
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+      if (!meta.width || !meta.height) throw new Error('no size');
+    } catch {
+      skippedLines.push(`skipping ${rel}: not an image sharp can read`);
+      continue;
+    }
+    photos.push({ file, rel, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  if (photos.length === 0) throw new StyleloomError('E_INPUT', `${dir}: none of its ${files.length} files is an image sharp can read; add training photos (JPEG, PNG, WebP, ...)`);
+  skippedLines.forEach((line) => warn(line));
+  return { dir: abs, photos, skipped: skippedLines.length };
+}
+
+/** Where one crop of a batch comes from: drawn from the training RNG, in order, before it is decoded. */
+interface CropPlan {
+  photo: number;
+  /** Crop offset as a fraction of the free room along x and y, and whether to mirror it. */
+  fx: number;
+  fy: number;
+  flip: boolean;
+}
+
+export interface Batch {
+  /** [batch, 3, size, size] RGB 0..255. */
+  data: Float32Array;
+  /** The RNG state right after this batch's plan was drawn (what a checkpoint after this step saves). */
+  rngAfter: ReturnType<Rng['getState']>;
+}
+
+/**
+ * Decodes `photo` scaled (Lanczos) so that its short side is `size`, and copies the crop into `out` at `offset`
+ * (planar RGB floats), mirrored if asked.
+ */
+async function decodeCrop(photo: Photo, plan: CropPlan, size: number, out: Float32Array, offset: number): Promise<void> {
+  const { data, info } = await sharp(photo.file, { failOn: 'truncated', autoOrient: true })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .resize(size, size, { fit: 'outside', kernel: 'lanczos3' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width: w, height: h } = info;
+  const x0 = Math.min(w - size, Math.floor(plan.fx * (w - size + 1)));
+  const y0 = Math.min(h - size, Math.floor(plan.fy * (h - size + 1)));
+  const hw = size * size;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const sx = x0 + (plan.flip ? size - 1 - x : x);
+      const s = ((y0 + y) * w + sx) * 3;
+      const d = offset + y * size + x;
+      out[d] = data[s];
+      out[d + hw] = data[s + 1];
+      out[d + 2 * hw] = data[s + 2];
+    }
+}
+
+/**
+ * Batches of `batch` crops of side `size`, planned from `rng` in order and decoded `depth` batches ahead, so the
+ * same seed (or RNG state) gives the same batches. A photo that fails to decode is skipped (warned once) for the
+ * next one in the folder's order.
+ */
+export class BatchQueue {
+  private readonly pending: Promise<Batch>[] = [];
+  private readonly bad = new Set<number>();
+
+  constructor(
+    private readonly set: PhotoSet,
+    private readonly rng: Rng,
+    private readonly batch: number,
+    private readonly size: number,
+    private readonly warn: (line: string) => void = () => {},
+    private readonly depth = 2,
+  ) {
+    for (let k = 0; k < depth; k++) this.pending.push(this.load());
+  }
+
+  /** The next batch (and starts decoding one more). */
+  async next(): Promise<Batch> {
+    const b = this.pending.shift()!;
+    this.pending.push(this.load());
+    return b;
+  }
+
+  /** Waits for the batches being decoded (so none is left running when training stops). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.pending);
+  }
+
+  private load(): Promise<Batch> {
+    const n = this.set.photos.length;
+    const plans: CropPlan[] = [];
+    for (let i = 0; i < this.batch; i++) {
+      plans.push({ photo: Math.min(n - 1, Math.floor(this.rng.nextFloat() * n)), fx: this.rng.nextFloat(), fy: this.rng.nextFloat(), flip: this.rng.nextFloat() < 0.5 });
+    }
+    const rngAfter = this.rng.getState();
+    const data = new Float32Array(this.batch * 3 * this.size * this.size);
+    const one = async (plan: CropPlan, i: number) => {
+      for (let tries = 0; tries < n; tries++) {
+        const k = (plan.photo + tries) % n;
+        if (this.bad.has(k)) continue;
+        try {
+          await decodeCrop(this.set.photos[k], plan, this.size, data, i * 3 * this.size * this.size);
+          return;
+        } catch {
+          if (!this.bad.has(k)) this.warn(`skipping ${this.set.photos[k].rel}: its image data is truncated or corrupt`);
+          this.bad.add(k);
+        }
+      }
+      throw new StyleloomError('E_INPUT', `${this.set.dir}: no training photo could be decoded; check the files`);
+    };
+    const p = Promise.all(plans.map(one)).then(() => ({ data, rngAfter }));
+    p.catch(() => undefined); // surfaced when next() hands it out
+    return p;
+  }
+}
