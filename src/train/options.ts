@@ -78,7 +78,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
 export function resumedOptions(saved: Record<string, unknown>, o: TrainOptions): ResolvedTrainOptions {
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined || k === 'resume' || RESUMABLE_KEYS.includes(k)) continue;
-    throw optionError('E_USAGE', `{${k}} cannot be changed when resuming: the checkpoint fixes what is trained; drop it (only ${RESUMABLE_KEYS.map((x) => `{${x}}`).join(', ')} may be given)`);
+    throw optionError('E_USAGE', `{${k === 'style' ? 'styles' : k}} cannot be changed when resuming: the checkpoint fixes what is trained; drop it (only ${RESUMABLE_KEYS.map((x) => `{${x}}`).join(', ')} may be given)`);
   }
   const overrides = Object.fromEntries(RESUMABLE_KEYS.filter((k) => (o as Record<string, unknown>)[k] !== undefined).map((k) => [k, (o as Record<string, unknown>)[k]]));
   const merged = { ...saved, ...overrides } as TrainOptions;
