@@ -20,6 +20,8 @@ interface ServeFlags {
   maxSize: number;
   maxIters: number;
   maxDuration: number;
+  maxVideoSeconds: number;
+  maxVideoPixels: number;
   cors?: boolean;
   weights?: string;
   fastModels?: string;
@@ -45,6 +47,8 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
   if (f.maxSize < 16) throw new StyleloomError('E_USAGE', `--max-size must be at least 16, got ${f.maxSize}`);
   if (f.maxIters < 1) throw new StyleloomError('E_USAGE', `--max-iters must be at least 1, got ${f.maxIters}`);
   if (!(f.maxDuration > 0)) throw new StyleloomError('E_USAGE', `--max-duration must be > 0 seconds, got ${f.maxDuration}`);
+  if (!(f.maxVideoSeconds > 0)) throw new StyleloomError('E_USAGE', `--max-video-seconds must be > 0 seconds, got ${f.maxVideoSeconds}`);
+  if (f.maxVideoPixels < 1) throw new StyleloomError('E_USAGE', `--max-video-pixels must be at least 1, got ${f.maxVideoPixels}`);
   if (f.workers !== undefined && !f.redis) throw new StyleloomError('E_USAGE', '--workers is for --redis (without it, --concurrency says how many jobs run)');
   if (f.workers !== undefined && f.workers < 0) throw new StyleloomError('E_USAGE', `--workers must be 0 (an API node only) or more, got ${f.workers}`);
   if (f.attempts < 1) throw new StyleloomError('E_USAGE', `--attempts must be at least 1, got ${f.attempts}`);
@@ -65,6 +69,8 @@ async function runServe(f: ServeFlags, signal: AbortSignal): Promise<void> {
     maxSize: f.maxSize,
     maxIters: f.maxIters,
     maxAudioSeconds: f.maxDuration,
+    maxVideoSeconds: f.maxVideoSeconds,
+    maxVideoPixels: f.maxVideoPixels,
     cors: Boolean(f.cors),
     weights: f.weights,
     fastModelsDir: f.fastModels,
@@ -130,6 +136,8 @@ export function addServeCommand(program: Command, signal: AbortSignal): Command 
     .option('--max-size <px>', 'largest size a job may ask for', integer, 1024)
     .option('--max-iters <n>', 'largest iters × scales of a job', integer, 2000)
     .option('--max-duration <s>', 'longest sound a mode=audio job may upload or make, seconds', number, 60)
+    .option('--max-video-seconds <s>', 'longest part of a clip a mode=video job may stylise, seconds', number, 30)
+    .option('--max-video-pixels <n>', 'largest frame of a mode=video upload, width × height (1920x1080 = 2073600)', integer, 1920 * 1080)
     .option('--redis <url>', 'put jobs on a BullMQ queue in this Redis (redis://host:port) for `styleloom worker`s on any machine (default: the embedded queue on disk)')
     .option('--workers <n>', 'with --redis: jobs this process runs itself (default: --concurrency; 0 = an API node only)', integer)
     .option('--attempts <n>', 'with --redis: runs of a job before it fails (a worker that dies mid-job costs one)', integer, 3)

@@ -61,8 +61,8 @@ export function apiRowsFor(job: Job): JobRow[] {
   return rowsFor(job).filter((j) => isApiField(j.row));
 }
 
-/** The jobs the HTTP API runs (mode=gatys is the image job, mode=audio the audio one). */
-export const API_JOBS: readonly Job[] = ['image', 'fast', 'audio'];
+/** The jobs the HTTP API runs (mode=gatys is the image job, mode=audio the audio one, mode=video the video one). */
+export const API_JOBS: readonly Job[] = ['image', 'fast', 'audio', 'video'];
 
 export const isApiField = (r: Row): boolean =>
   (r as { api?: boolean }).api !== false && !r.cliOnly && r.kind !== 'image' && r.kind !== 'images' && r.jobs.some((j) => API_JOBS.includes(j));

@@ -131,7 +131,8 @@ export const OPTION_ROWS = [
   { key: 'colorMatch', kind: 'boolean', jobs: ['image', 'score'], default: false, doc: "match each style image's colour mean/covariance to the content before transfer", example: true },
   // ---- grid layout ----
   { key: 'cellHeight', kind: 'int', jobs: ['grid'], arg: 'px', min: 16, max: MAX_SIZE, doc: 'cell height, px (default: {size}, square cells)' },
-  { key: 'mode', kind: 'choice', choices: ['gatys', 'fast'], jobs: ['grid', 'video'], jobsVary: { video: { doc: 'gatys (optimise every frame, temporally consistent) or fast (a pre-trained network per frame, blended along the flow)' } }, arg: 'mode', default: 'gatys', api: false, doc: 'gatys (optimise each cell) or fast (a pre-trained network per column)' },
+  // on the API (mode=video) the engine: there `mode` names the job
+  { key: 'mode', field: 'engine', kind: 'choice', choices: ['gatys', 'fast'], jobs: ['grid', 'video'], jobsVary: { video: { doc: 'gatys (optimise every frame, temporally consistent) or fast (a pre-trained network per frame, blended along the flow)' } }, arg: 'mode', default: 'gatys', doc: 'gatys (optimise each cell) or fast (a pre-trained network per column)', example: 'fast' },
   { key: 'fit', kind: 'choice', choices: ['cover', 'contain'], jobs: ['grid'], arg: 'how', default: 'cover', doc: 'cover: crop every image to the cell (what is stylised); contain: letterbox' },
   { key: 'gap', kind: 'int', jobs: ['grid'], arg: 'px', min: 0, max: 1024, default: 0, doc: 'pixels between cells' },
   { key: 'labels', kind: 'boolean', jobs: ['grid'], default: true, negate: true,
@@ -160,7 +161,7 @@ export const OPTION_ROWS = [
   { key: 'sampleFormat', kind: 'choice', choices: ['s16', 'f32'], jobs: ['audio'], arg: 'format', default: 's16', doc: 'WAV output samples: 16-bit PCM or 32-bit float', example: 'f32' },
   { key: 'spectrogram', kind: 'path', jobs: ['audio'], arg: 'png', cliOnly: true, api: false, doc: 'also write a PNG of the content, style and result spectrograms side by side, labelled' },
   // ---- video (after Ruder et al. 2016; optical flow: Farnebäck from OpenCV.js) ----
-  { key: 'frameIters', kind: 'int', jobs: ['video'], arg: 'n', min: 1, max: MAX_ITERS, default: 100, doc: 'iterations of every frame after the first (each starts from the previous result warped along the flow)', example: 3 },
+  { key: 'frameIters', kind: 'int', jobs: ['video'], arg: 'n', min: 1, max: MAX_ITERS, default: 100, doc: 'iterations of every frame after the first (each starts from the previous result warped along the flow)', page: { min: 10, max: 500, step: 10 }, example: 3 },
   {
     key: 'temporalWeight', kind: 'number', jobs: ['video'], arg: 'x', min: 0, default: 1e2,
     doc: "weight of the temporal loss mean(c·(x − warped previous result)²), c the flow's consistency mask (Caffe units, 0..255)", example: 10,

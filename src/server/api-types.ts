@@ -5,8 +5,8 @@ import type { OptionRows } from '../options/table.js';
 import type { ApiParams } from '../options/types.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobMode = 'gatys' | 'fast' | 'audio';
-export const JOB_MODES: readonly JobMode[] = ['gatys', 'fast', 'audio'];
+export type JobMode = 'gatys' | 'fast' | 'audio' | 'video';
+export const JOB_MODES: readonly JobMode[] = ['gatys', 'fast', 'audio', 'video'];
 
 export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
@@ -20,12 +20,27 @@ export type FastParams = ApiParams<OptionRows, 'fast'>;
 /** Parameters of a sound job (mode=audio): the audio command's API fields. */
 export type AudioParams = ApiParams<OptionRows, 'audio'>;
 
+/** Parameters of a video job (mode=video): the video command's API fields (`engine` gatys or fast). */
+export type VideoParams = ApiParams<OptionRows, 'video'>;
+
+/** What a video job's `video` events say (SSE): the frame (1-based) being made or just finished, its iteration, seconds per frame and the time left. */
+export interface VideoProgress {
+  frame: number;
+  frames: number;
+  iter: number;
+  iters: number;
+  /** Mean seconds per finished frame so far (0 before the first). */
+  sPerFrame: number;
+  /** Estimated seconds left (null before the first frame is finished). */
+  etaS: number | null;
+}
+
 /** What GET /api/jobs/:id returns. */
 export interface JobView {
   id: string;
   status: JobStatus;
   mode: JobMode;
-  params: GatysParams | FastParams | AudioParams;
+  params: GatysParams | FastParams | AudioParams | VideoParams;
   inputs: { content?: string; styles?: string[] };
   progress: { iter: number; iters: number };
   loss: LossTerms | null;
@@ -36,13 +51,16 @@ export interface JobView {
   finishedAt?: string;
   width?: number;
   height?: number;
-  /** The result: a PNG, or (mode=audio) a WAV. */
+  /** The result: a PNG, (mode=audio) a WAV, or (mode=video) an MP4 (byte ranges served). */
   resultUrl?: string;
   /** The latest preview: the image so far, or (mode=audio) the spectrogram so far. */
   previewUrl?: string;
   /** mode=audio, done: the content, style and result spectrograms side by side (PNG), and the result's length. */
   spectrogramUrl?: string;
   duration?: number;
+  /** mode=video: frames and frame rate of the clip's part being stylised (known at submission). */
+  frames?: number;
+  fps?: number;
   eventsUrl: string;
   /** With Redis workers: the worker that runs (ran) the job, and which run this is (1 = first). */
   worker?: string;
@@ -80,7 +98,7 @@ export interface ModelsView {
   /** The server's VGG-19 weights by file name; `name` null (with `error`) when it has none: then only mode=fast works. */
   vgg: { name: string | null; layers: string[]; preprocess?: string; defaultContentLayers?: string[]; defaultStyleLayers?: string[]; error?: string };
   fast: { name: string }[];
-  limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number };
+  limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number; maxVideoSeconds: number; maxVideoPixels: number };
 }
 
 /** What GET /api/health returns. */

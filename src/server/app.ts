@@ -46,6 +46,10 @@ export interface ServerOptions {
   maxIters?: number;
   /** Longest sound a mode=audio job may upload or ask for (texture), seconds (default 60). */
   maxAudioSeconds?: number;
+  /** Longest part of a clip a mode=video job may stylise, seconds (default 30). */
+  maxVideoSeconds?: number;
+  /** Largest frame of an uploaded clip, width × height in pixels (default 1920 × 1080 = 2073600). */
+  maxVideoPixels?: number;
   /** Most style images per job (default 8). */
   maxStyles?: number;
   /** Send Access-Control-Allow-Origin: * and answer preflight requests (default false). */
@@ -129,9 +133,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Stylelo
   const maxIters = positiveInt('max iters', options.maxIters ?? 2000);
   const maxAudioSeconds = options.maxAudioSeconds ?? 60;
   if (!(maxAudioSeconds > 0) || !Number.isFinite(maxAudioSeconds)) throw new StyleloomError('E_USAGE', `max audio seconds must be a number > 0, got ${String(maxAudioSeconds)}`);
+  const maxVideoSeconds = options.maxVideoSeconds ?? 30;
+  if (!(maxVideoSeconds > 0) || !Number.isFinite(maxVideoSeconds)) throw new StyleloomError('E_USAGE', `max video seconds must be a number > 0, got ${String(maxVideoSeconds)}`);
+  const maxVideoPixels = positiveInt('max video pixels', options.maxVideoPixels ?? 1920 * 1080);
   const maxUploads = positiveInt('max uploads', options.maxUploads ?? 8);
   const bodyTimeoutMs = positiveInt('body timeout', options.bodyTimeoutMs ?? 60_000);
-  const limits: ServerLimits = { maxSize, maxIters, maxAudioSeconds, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
+  const limits: ServerLimits = { maxSize, maxIters, maxAudioSeconds, maxVideoSeconds, maxVideoPixels, maxUploadMb, maxBytes, maxPixels, maxStyles, maxUploads, bodyTimeoutMs };
   // uploads stream into the data directory (so that a job's files are moved, not copied); left-overs of a crash go
   const uploadDir = path.join(dataDir, '.uploads');
   await fs.rm(uploadDir, { recursive: true, force: true });

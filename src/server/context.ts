@@ -14,6 +14,10 @@ export interface ServerLimits {
   maxIters: number;
   /** Longest sound a mode=audio job may upload or ask for, seconds. */
   maxAudioSeconds: number;
+  /** Longest part of a clip a mode=video job may stylise, seconds. */
+  maxVideoSeconds: number;
+  /** Largest frame of an uploaded clip (width × height of its video stream), pixels. */
+  maxVideoPixels: number;
   /** Largest upload, all files of one request together, in MB (as configured; for messages). */
   maxUploadMb: number;
   /** The same in bytes. */

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { cacheDir } from '../model/weights.js';
 import type { LossTerms } from '../loss/types.js';
-import type { AudioParams, FastParams, GatysParams, JobMode, JobStatus, JobView } from './api-types.js';
+import type { AudioParams, FastParams, GatysParams, JobMode, JobStatus, JobView, VideoParams } from './api-types.js';
 
-export { FINAL_STATUSES, isFinal, JOB_MODES, type AudioParams, type FastParams, type GatysParams, type JobMode, type JobStatus, type JobView } from './api-types.js';
+export { FINAL_STATUSES, isFinal, JOB_MODES, type AudioParams, type FastParams, type GatysParams, type JobMode, type JobStatus, type JobView, type VideoParams, type VideoProgress } from './api-types.js';
 
 /** Names of the uploaded files inside the job directory, and the names the client gave them. */
 export interface JobInputs {
@@ -21,7 +21,7 @@ export interface JobInputs {
 }
 
 /** What a job runs: its mode and that mode's parameters, keyed on `mode` (checking it narrows `params`). */
-export type JobSpec = { mode: 'gatys'; params: GatysParams } | { mode: 'fast'; params: FastParams } | { mode: 'audio'; params: AudioParams };
+export type JobSpec = { mode: 'gatys'; params: GatysParams } | { mode: 'fast'; params: FastParams } | { mode: 'audio'; params: AudioParams } | { mode: 'video'; params: VideoParams };
 
 /** The fields of a job record besides its mode and parameters (see JobRecord). */
 export interface JobRecordFields {
@@ -41,8 +41,11 @@ export interface JobRecordFields {
   previewIter?: number;
   width?: number;
   height?: number;
-  /** mode=audio: seconds of the result. */
+  /** mode=audio: seconds of the result; mode=video: of the clip's part being stylised. */
   duration?: number;
+  /** mode=video: frames and frame rate of that part (found at submission; progress counts frames). */
+  frames?: number;
+  fps?: number;
   /** The worker running (or that ran) the job, and which run of it this is (Redis backend). */
   worker?: string;
   attempt?: number;
@@ -51,10 +54,10 @@ export interface JobRecordFields {
 /** What is stored in a job's job.json: a union keyed on `mode`, like JobSpec. */
 export type JobRecord = JobRecordFields & JobSpec;
 
-/** The stored files of a job besides its inputs: its result (a WAV for sound jobs), the latest preview, a sound's spectrogram sheet. */
-export type ResultFile = 'result.png' | 'result.wav';
+/** The stored files of a job besides its inputs: its result (a WAV for sound jobs, an MP4 for video), the latest preview, a sound's spectrogram sheet. */
+export type ResultFile = 'result.png' | 'result.wav' | 'result.mp4';
 export type JobFile = ResultFile | 'preview.png' | 'spectrogram.png';
-export const resultFileOf = (mode: JobMode): ResultFile => (mode === 'audio' ? 'result.wav' : 'result.png');
+export const resultFileOf = (mode: JobMode): ResultFile => (mode === 'audio' ? 'result.wav' : mode === 'video' ? 'result.mp4' : 'result.png');
 
 /** Job ids: lower-case RFC 4122 version-4 UUIDs (122 random bits). */
 export const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -82,6 +85,8 @@ export function jobView(job: JobRecord, opts: { history?: boolean } = {}): JobVi
     width: job.width,
     height: job.height,
     duration: job.duration,
+    frames: job.frames,
+    fps: job.fps,
     worker: job.worker,
     attempt: job.attempt,
     eventsUrl: `${base}/events`,

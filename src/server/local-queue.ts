@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import type { QueueStats } from './api-types.js';
 import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobFile, type JobRecord, type JobSpec } from './jobs.js';
-import { markDone, storeOutcome } from './outcome.js';
+import { framesDone, markDone, storeOutcome } from './outcome.js';
 import { newJobRecord, uploadsOf } from './new-job.js';
 import { compareSeq, QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
@@ -297,6 +297,11 @@ export class LocalJobQueue implements JobQueue {
           job.lossHistory.push(p.loss.total);
         }
         this.emit({ type: 'progress', id: job.id, iter: p.iter, iters: p.iters, loss: p.loss });
+      },
+      video: (p) => {
+        if (signal.aborted) return;
+        job.progress = framesDone(p);
+        this.emit({ type: 'video', id: job.id, ...p });
       },
       preview: async (png, iter) => {
         if (signal.aborted) return;

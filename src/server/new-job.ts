@@ -26,15 +26,31 @@ export function uploadsOf(n: NewJob): UploadedFile[] {
 /** The record of a new queued job (created at `createdAt`). */
 export function newJobRecord(n: NewJob, createdAt: string): JobRecord {
   // mode and params copied as one keyed pair (two separate copies would lose their correlation in the types)
-  const spec: JobSpec = n.mode === 'fast' ? { mode: 'fast', params: n.params } : n.mode === 'audio' ? { mode: 'audio', params: n.params } : { mode: 'gatys', params: n.params };
-  return { v: 1, id: newJobId(), status: 'queued', ...spec, inputs: inputsOf(n), progress: { iter: 0, iters: stepsOf(spec) }, loss: null, lossHistory: [], createdAt };
+  const spec: JobSpec = specOf(n);
+  const clip = n.clip ? { frames: n.clip.frames, fps: n.clip.fps, duration: n.clip.duration } : {};
+  return { v: 1, id: newJobId(), status: 'queued', ...spec, inputs: inputsOf(n), progress: { iter: 0, iters: stepsOf(spec, n.clip?.frames) }, loss: null, lossHistory: [], createdAt, ...clip };
 }
 
-/** The progress steps of a job: its iterations (a sound job's L-BFGS and then Griffin-Lim ones; 1 for fast). */
-export function stepsOf(spec: JobSpec): number {
+function specOf(n: NewJob): JobSpec {
+  switch (n.mode) {
+    case 'fast':
+      return { mode: 'fast', params: n.params };
+    case 'audio':
+      return { mode: 'audio', params: n.params };
+    case 'video':
+      return { mode: 'video', params: n.params };
+    default:
+      return { mode: 'gatys', params: n.params };
+  }
+}
+
+/** The progress steps of a job: its iterations (a sound job's L-BFGS and then Griffin-Lim ones; 1 for fast; a video's frames). */
+export function stepsOf(spec: JobSpec, frames = 1): number {
   switch (spec.mode) {
     case 'fast':
       return 1;
+    case 'video':
+      return frames;
     case 'audio':
       return spec.params.iters + spec.params.gl_iters;
     default:

@@ -1,5 +1,5 @@
 // The OpenAPI schema of a job's text fields, read off the option table: one property per API row of
-// the image and fast jobs, with real minimum/maximum/enum/default keywords.
+// every job of the API (image, fast, audio, video), with real minimum/maximum/enum/default keywords.
 import { renderTemplate } from '../errors.js';
 import { apiName, apiRowsFor, fieldOf, type JobRow } from '../options/names.js';
 import type { Job } from '../options/types.js';
@@ -44,7 +44,7 @@ export function fieldSchema(j: JobRow): Record<string, unknown> {
   return s;
 }
 
-const MODES: [Job, string][] = [['image', 'gatys'], ['fast', 'fast'], ['audio', 'audio']];
+const MODES: [Job, string][] = [['image', 'gatys'], ['fast', 'fast'], ['audio', 'audio'], ['video', 'video']];
 
 /**
  * The properties of JobRequest for every mode: a field of several modes carries the schema of the

@@ -74,6 +74,7 @@ export function openApiDocument(opts: { version: string }) {
             'multipart/form-data. Gatys mode (default): one "content" file, one or more "style" files, and optional text fields with the CLI\'s parameters (snake_case). ' +
             'Fast mode: mode=fast, model=<name from /api/models>, one "content" file, optional size and original_colors. ' +
             'Sound (mode=audio): one "content" sound (or texture=<seconds> and none) and one or more "style" sounds in any format ffmpeg reads (WAV, FLAC, MP3, OGG, M4A), within the server\'s duration limit, with the audio command\'s fields; the result is a WAV. ' +
+            'Video (mode=video): one "content" clip (MP4, WebM, MOV, MKV, GIF, ...) within the server\'s limits on bytes, seconds (maxVideoSeconds) and frame size (maxVideoPixels), probed at submission, with the video command\'s fields; engine=gatys (default) with one or more "style" images, or engine=fast with model=<name from /api/models>; the result is an MP4. ' +
             'Images are validated by decoding (PNG, JPEG, WebP, GIF, TIFF, AVIF), whatever their name or MIME type.',
           operationId: 'createJob',
           requestBody: { required: true, content: { 'multipart/form-data': { schema: { $ref: '#/components/schemas/JobRequest' } } } },
@@ -124,7 +125,7 @@ export function openApiDocument(opts: { version: string }) {
           summary: 'Server-Sent Events of a job',
           description:
             'First a "state" event with the whole job (so a late client starts from the current state), then "progress" per iteration ({iter, iters, loss}), "preview" every few iterations ({iter, url}), ' +
-            '"state" on each status change; the stream ends after the state event whose status is done, failed or cancelled. Comment lines (": ping") keep the connection alive.',
+            'a video job\'s "video" per iteration and per finished frame ({frame, frames, iter, iters, sPerFrame, etaS}; its preview is the latest finished frame), "state" on each status change; the stream ends after the state event whose status is done, failed or cancelled. Comment lines (": ping") keep the connection alive.',
           operationId: 'jobEvents',
           parameters: [idParam],
           responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: error },
@@ -132,11 +133,14 @@ export function openApiDocument(opts: { version: string }) {
       },
       '/api/jobs/{id}/result': {
         get: {
-          summary: 'The result: a PNG (with provenance text chunks), or for mode=audio a WAV (provenance in its INFO chunk)',
+          summary: 'The result: a PNG (with provenance text chunks), for mode=audio a WAV (provenance in its INFO chunk), for mode=video an MP4 (provenance in its comment tag)',
+          description: 'Answers a single byte range (Range: bytes=first-last, first-, -suffix) with 206 and Content-Range, so that a video element can seek; other Range headers get the whole file.',
           operationId: 'jobResult',
-          parameters: [idParam],
+          parameters: [idParam, { name: 'Range', in: 'header', required: false, schema: { type: 'string', example: 'bytes=0-1023' } }],
           responses: {
-            200: { description: 'PNG or WAV', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+            200: { description: 'PNG, WAV or MP4', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'audio/wav': { schema: { type: 'string', format: 'binary' } }, 'video/mp4': { schema: { type: 'string', format: 'binary' } } } },
+            206: { description: 'the requested bytes (Content-Range says which)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } },
+            416: error,
             404: error,
             409: error,
           },
@@ -220,7 +224,7 @@ export function openApiDocument(opts: { version: string }) {
               },
             },
             fast: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
-            limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' } } },
+            limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' }, maxVideoSeconds: { type: 'number' }, maxVideoPixels: { type: 'integer' } } },
           },
         },
         Job: {
@@ -244,7 +248,9 @@ export function openApiDocument(opts: { version: string }) {
             resultUrl: { type: 'string', description: 'when done' },
             previewUrl: { type: 'string', description: 'the latest preview: the image so far, or for mode=audio the spectrogram so far' },
             spectrogramUrl: { type: 'string', description: 'mode=audio, when done: content, style and result spectrograms (PNG)' },
-            duration: { type: 'number', description: 'mode=audio, when done: seconds of the result' },
+            duration: { type: 'number', description: 'mode=audio, when done: seconds of the result; mode=video: of the part of the clip stylised' },
+            frames: { type: 'integer', description: 'mode=video: frames to stylise (progress counts them)' },
+            fps: { type: 'number', description: 'mode=video: frame rate of the result' },
             eventsUrl: { type: 'string' },
             worker: { type: 'string', description: 'with Redis workers: the worker that runs (ran) the job' },
             attempt: { type: 'integer', description: 'with Redis workers: which run of the job this is (1 = the first; a worker that died mid-job makes another)' },
@@ -265,12 +271,12 @@ export function openApiDocument(opts: { version: string }) {
         JobRequest: {
           type: 'object',
           properties: {
-            content: { type: 'string', format: 'binary', description: 'the photo to repaint, or (mode=audio) the sound; required except for mode=audio with texture' },
-            style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode, or style sound(s), mode=audio; repeat the field' },
+            content: { type: 'string', format: 'binary', description: 'the photo to repaint, (mode=audio) the sound, or (mode=video) the clip; required except for mode=audio with texture' },
+            style: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'style image(s), Gatys mode and mode=video with engine=gatys, or style sound(s), mode=audio; repeat the field' },
             mask: { type: 'string', format: 'binary', description: 'where to stylise (white) and keep the content (black), grey for soft edges, or a PNG with alpha; of the content\'s aspect ratio (both modes)' },
             style_mask: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: where on the content each style goes (Gatys mode)' },
             style_region: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one mask per style, in order: the part of each style image to take the style from (Gatys mode)' },
-            mode: str('gatys (default), fast or audio', { enum: [...JOB_MODES], default: 'gatys' }),
+            mode: str('gatys (default), fast, audio or video', { enum: [...JOB_MODES], default: 'gatys' }),
             ...jobFieldSchemas(),
           },
         },

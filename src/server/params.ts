@@ -8,7 +8,9 @@ import { resolveTableOptions } from '../options/validate.js';
 import { checkStyleLayerWeights, resolveOptions } from '../transfer/options.js';
 import type { StylizeOptions } from '../transfer/types.js';
 import type { AudioOptions } from '../audio/types.js';
-import { JOB_MODES, type AudioParams, type FastParams, type GatysParams, type JobMode } from './jobs.js';
+import { resolveVideoOptions } from '../video/stylize-video.js';
+import type { VideoOptions } from '../video/types.js';
+import { JOB_MODES, type AudioParams, type FastParams, type GatysParams, type JobMode, type VideoParams } from './jobs.js';
 
 /** An error with an HTTP status; the message is what the client sees as {error}. */
 export class HttpError extends Error {
@@ -23,10 +25,12 @@ const bad = (msg: string) => new HttpError(400, msg);
 const GATYS_ROWS = apiRowsFor('image');
 const FAST_ROWS = apiRowsFor('fast');
 const AUDIO_ROWS = apiRowsFor('audio');
+const VIDEO_ROWS = apiRowsFor('video');
 /** The text fields of each mode: one per API row of the option table. */
 export const GATYS_FIELDS: readonly string[] = GATYS_ROWS.map((j) => fieldOf(j.row));
 export const FAST_FIELDS: readonly string[] = FAST_ROWS.map((j) => fieldOf(j.row));
 export const AUDIO_FIELDS: readonly string[] = AUDIO_ROWS.map((j) => fieldOf(j.row));
+export const VIDEO_FIELDS: readonly string[] = VIDEO_ROWS.map((j) => fieldOf(j.row));
 
 export interface ParamLimits {
   /** Largest `size` accepted (long side, px). */
@@ -152,19 +156,23 @@ export function parseGatysParams(fields: Record<string, string>, styles: number,
     const total = r.scaleIters.reduce((a, b) => a + b, 0);
     if (total > maxIters) throw bad(`scale_iters must add up to at most ${maxIters} on this server, got ${total}`);
   } else if (r.iters * r.scales > maxIters) throw bad(`iters × scales must be at most ${maxIters} on this server, got ${r.iters * r.scales}`);
+  const layers = serverLayers(ctx, r.contentLayers, r.styleLayers);
+  asHttp(() => checkStyleLayerWeights(r.styleLayerWeights, layers.style));
+  return storedParams(GATYS_ROWS, given, r as unknown as Record<string, unknown>) as GatysParams;
+}
+
+/** The content and style layers of a job on this server's VGG weights (503 without weights; a 400 naming a layer they lack). */
+function serverLayers(ctx: ParamContext, content: string[] | undefined, style: string[] | undefined) {
   if (!ctx.vgg) throw new HttpError(503, `this server has no VGG-19 weights, so only mode=fast works${ctx.vggError ? ` (${ctx.vggError})` : ''}`);
   // the layers are checked against the server's weights now rather than failing the job later
   const stub = { path: 'the server weights', available: ctx.vgg.layers, conv: new Map(ctx.vgg.layers.map((l) => [l, undefined])) } as unknown as VggWeights;
-  let layers;
   try {
-    layers = resolveLayers(stub, r.contentLayers, r.styleLayers);
+    return resolveLayers(stub, content, style);
   } catch (e) {
     // the CLI's advice to download full weights is the server operator's business, not the client's
     if (e instanceof StyleloomError) throw bad(apiMessage(e).replace(/ or use full VGG-19 weights \(styleloom weights download\)/, ''));
     throw e;
   }
-  asHttp(() => checkStyleLayerWeights(r.styleLayerWeights, layers.style));
-  return storedParams(GATYS_ROWS, given, r as unknown as Record<string, unknown>) as GatysParams;
 }
 
 /** Validates the text fields of a fast job (without `mode`). */
@@ -203,6 +211,34 @@ export function parseAudioParams(fields: Record<string, string>, styles: number,
   return storedParams(AUDIO_ROWS, given, r) as AudioParams;
 }
 
+/**
+ * Validates the text fields of a video job (without `mode`) for `styles` uploaded style images: engine gatys
+ * (style images, the server's VGG weights) or fast (a model of this server's, no style images); defaults filled in.
+ */
+export function parseVideoParams(fields: Record<string, string>, styles: number, ctx: ParamContext): VideoParams {
+  for (const k of Object.keys(fields)) {
+    if (!VIDEO_FIELDS.includes(k)) throw bad(`field ${shown(k)} does not apply to mode=video; its fields are ${VIDEO_FIELDS.join(', ')}`);
+  }
+  const given = parseFields(VIDEO_ROWS, fields);
+  const fast = given.mode === 'fast';
+  const engine = apiName('mode');
+  if (fast) {
+    if (styles > 0) throw bad(`${engine}=fast takes no style images (the style is the model); leave out the "style" files`);
+    const available = ctx.fastModels.length ? ctx.fastModels.join(', ') : 'none on this server';
+    if (typeof given.model !== 'string' || given.model === '') throw bad(`model is required with ${engine}=fast (available: ${available})`);
+    if (!ctx.fastModels.includes(given.model)) throw bad(`unknown model ${shown(given.model)}; available: ${available}`);
+  } else if (styles === 0) throw bad(`mode=video needs a style image (a multipart file field named "style"), or ${engine}=fast with a model`);
+  // the library's own checks (ranges, and the rules between options), on stand-in paths
+  const r = asHttp(() => resolveVideoOptions({ ...given, content: 'content', out: 'result.mp4', ...(fast ? {} : { styles: Array.from({ length: styles }, () => 'style') }) } as unknown as VideoOptions)) as unknown as Record<string, unknown>;
+  const { maxSize, maxIters } = ctx.limits;
+  if (r.size !== undefined && (r.size as number) > maxSize) throw bad(`size must be at most ${maxSize} on this server, got ${String(r.size)}`);
+  for (const key of ['iters', 'frameIters']) {
+    if ((r[key] as number) > maxIters) throw bad(`${apiName(key)} must be at most ${maxIters} on this server, got ${String(r[key])}`);
+  }
+  if (!fast) serverLayers(ctx, r.contentLayers as string[] | undefined, r.styleLayers as string[] | undefined);
+  return storedParams(VIDEO_ROWS, given, r) as VideoParams;
+}
+
 /** The parameters a job stores, by API field: options with a default resolved, the others as given (absent: the library decides). */
 function storedParams(rows: readonly JobRow[], given: Record<string, unknown>, resolved: Record<string, unknown>): Record<string, unknown> {
   const params: Record<string, unknown> = {};
@@ -231,4 +267,12 @@ export function stylizeOptionsFor(p: GatysParams, content: string, styles: strin
 /** AudioOptions for a sound job (paths of its stored inputs; no content with texture). */
 export function audioOptionsFor(p: AudioParams, content: string | undefined, styles: string[]): AudioOptions {
   return { ...optionsOf(AUDIO_ROWS, p), ...(content === undefined ? {} : { content }), styles } as AudioOptions;
+}
+
+/** VideoOptions for a video job: its stored inputs, the output file, and (fast) the model's folder. */
+export function videoOptionsFor(p: VideoParams, content: string, styles: string[], out: string, modelPath?: string): VideoOptions {
+  const o = { ...optionsOf(VIDEO_ROWS, p), content, out } as VideoOptions;
+  if (o.mode === 'fast') o.model = modelPath;
+  else o.styles = styles;
+  return o;
 }

@@ -17,7 +17,7 @@
 // Nothing else in the server touches the disk layout: routes go through JobQueue only.
 import type { LossTerms } from '../loss/types.js';
 import type { QueueStats } from './api-types.js';
-import type { JobFile, JobRecord, JobSpec, JobView } from './jobs.js';
+import type { JobFile, JobRecord, JobSpec, JobView, VideoProgress } from './jobs.js';
 
 export type { QueueStats } from './api-types.js';
 
@@ -53,12 +53,15 @@ export type NewJob = JobSpec & {
   styles: UploadedFile[];
   /** The masks uploaded with the job (issue 17), when any. */
   masks?: { mask?: UploadedFile; styleMasks?: UploadedFile[]; styleRegions?: UploadedFile[] };
+  /** mode=video: what probing the clip found (its part to stylise). */
+  clip?: { frames: number; fps: number; duration: number };
 };
 
 /** `seq`: the event's place in its job's log (what SSE sends as `id:`, and Last-Event-ID names on a reconnect). */
 export type JobEvent = (
   | { type: 'progress'; id: string; iter: number; iters: number; loss: LossTerms | null }
   | { type: 'preview'; id: string; iter: number; url: string }
+  | ({ type: 'video'; id: string } & VideoProgress)
   | { type: 'state'; id: string; job: JobView }
 ) & { seq?: string };
 
@@ -85,10 +88,12 @@ export interface RunContext {
   progress(p: { iter: number; iters: number; loss: LossTerms | null }): void;
   /** Store a preview PNG (served at /api/jobs/:id/preview.png) and tell the listeners. */
   preview(png: Buffer, iter: number): Promise<void>;
+  /** mode=video: where the frames are (a `video` event); the job's progress becomes frames finished of frames. */
+  video(p: VideoProgress): void;
 }
 
 export interface RunOutcome {
-  /** The encoded result, with provenance metadata: a PNG, or a WAV for mode=audio (stored as resultFileOf(mode)). */
+  /** The encoded result, with provenance metadata: a PNG, a WAV for mode=audio, an MP4 for mode=video (stored as resultFileOf(mode)). */
   result: Buffer;
   /** Other files kept with the result (a sound's spectrogram sheet). */
   extra?: { name: 'spectrogram.png'; data: Buffer }[];
@@ -96,6 +101,9 @@ export interface RunOutcome {
   height?: number;
   /** Seconds of a sound result. */
   duration?: number;
+  /** Frames and frame rate of a video result. */
+  frames?: number;
+  fps?: number;
   loss?: LossTerms | null;
   lossHistory?: number[];
 }

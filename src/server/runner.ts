@@ -1,7 +1,7 @@
 // The default job runner of the server: Gatys jobs through stylize() (progress per iteration, a
 // preview PNG every few iterations, cancellation through the AbortSignal), fast jobs through
 // fastStylize() with each network loaded once and its sessions reused (results are PNGs with provenance),
-// sound jobs through run-audio.ts.
+// sound jobs through run-audio.ts, video jobs through run-video.ts.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import type { FastParams, GatysParams } from './jobs.js';
 import type { FastModelInfo } from './models.js';
 import { stylizeOptionsFor } from './params.js';
 import { runAudioJob } from './run-audio.js';
+import { runVideoJob } from './run-video.js';
 import type { JobRunner, RunContext, RunOutcome } from './queue.js';
 
 export interface RunnerConfig {
@@ -122,6 +123,8 @@ export function createDefaultRunner(cfg: RunnerConfig): DefaultRunner {
           return runFast(ctx, job.params);
         case 'audio':
           return runAudioJob(ctx, job.params, cfg);
+        case 'video':
+          return runVideoJob(ctx, job.params, cfg);
         default:
           return runGatys(ctx, job.params);
       }

@@ -21,7 +21,9 @@ export function drawChart() {
   s.replaceChildren();
   const raw = (state.view?.losses ?? []).filter((x) => x > 0 && Number.isFinite(x));
   el.chartEmpty.hidden = raw.length >= 2;
-  el.chartEmpty.textContent = state.view?.job.mode === 'fast' ? 'Fast mode has no loss to plot: it paints in one pass.' : 'The total loss per iteration is drawn here.';
+  const mode = state.view?.job.mode;
+  el.chartEmpty.textContent =
+    mode === 'fast' ? 'Fast mode has no loss to plot: it paints in one pass.' : mode === 'video' ? 'A video job plots no loss: its frames appear on the stage as they finish.' : 'The total loss per iteration is drawn here.';
   if (raw.length < 2) return;
   const W = el.chart.clientWidth;
   const H = el.chart.clientHeight;

@@ -1,11 +1,11 @@
-// The sliders' ranges (style weight, size, iterations): the one place that reads or writes their
+// The sliders' ranges (style weight, size, iterations, a video's later frames' iterations): the one place that reads or writes their
 // min/max/step/default, taken from the option table's page controls and defaults. index.html has the
 // bare inputs; applyRanges() gives them these at start.
 import type { ModelsView } from '../../src/server/api-types.js';
 import { rowOf } from '../../src/options/table.js';
 import { el } from './elements.js';
 
-export type Slider = 'styleWeight' | 'size' | 'iters';
+export type Slider = 'styleWeight' | 'size' | 'iters' | 'frameIters';
 
 export interface SliderRange {
   min: number;
@@ -15,7 +15,7 @@ export interface SliderRange {
   value: number;
 }
 
-export const SLIDERS: readonly Slider[] = ['styleWeight', 'size', 'iters'];
+export const SLIDERS: readonly Slider[] = ['styleWeight', 'size', 'iters', 'frameIters'];
 
 /** A slider of the option `key`: its row's page control and default (a log slider moves the exponent). */
 function rangeOf(key: string): SliderRange {
@@ -29,12 +29,14 @@ export const RANGES: Readonly<Record<Slider, Readonly<SliderRange>>> = {
   styleWeight: rangeOf('styleWeight'),
   size: rangeOf('size'),
   iters: rangeOf('iters'),
+  frameIters: rangeOf('frameIters'),
 };
 
 /** `?dev`: lower minimums for quick tests. */
 export const DEV_RANGES: Readonly<Partial<Record<Slider, Readonly<Partial<SliderRange>>>>> = {
   size: { min: 32, step: 16 },
   iters: { min: 2, step: 1 },
+  frameIters: { min: 1, step: 1 },
 };
 
 export const sliderInputs = (): HTMLInputElement[] => SLIDERS.map((s) => el[s]);

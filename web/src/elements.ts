@@ -8,6 +8,7 @@ export const el = {
   styleWeight: $<HTMLInputElement>('style-weight'),
   size: $<HTMLInputElement>('size'),
   iters: $<HTMLInputElement>('iters'),
+  frameIters: $<HTMLInputElement>('frame-iters'),
   originalColors: $<HTMLInputElement>('original-colors'),
   model: $<HTMLSelectElement>('model'),
   weightsUrl: $<HTMLInputElement>('weights-url'),

@@ -43,7 +43,8 @@ export async function refreshHistory() {
     const iters = 'iters' in j.params ? j.params.iters : undefined;
     const name = j.mode === 'fast' ? `${title(j.inputs?.content)} · ${title(model)}` : `${title(j.inputs?.content)} × ${title(j.inputs?.styles?.[0])}`;
     const size = 'size' in j.params ? j.params.size : undefined;
-    const bits = [j.mode === 'audio' ? `sound${j.duration ? `, ${j.duration.toFixed(1)} s` : ''}` : size ? `${size} px` : 'full size', j.mode === 'fast' ? 'fast' : `${iters} it`, ago(j.createdAt)];
+    const kind = j.mode === 'audio' ? `sound${j.duration ? `, ${j.duration.toFixed(1)} s` : ''}` : j.mode === 'video' ? `video, ${j.frames ?? '?'} frames` : size ? `${size} px` : 'full size';
+    const bits = [kind, j.mode === 'fast' || ('engine' in j.params && j.params.engine === 'fast') ? 'fast' : `${iters} it`, ago(j.createdAt)];
     const status = j.status === 'running' && j.progress.iters ? `${Math.round((100 * j.progress.iter) / j.progress.iters)}%` : j.status;
     const b = h(
       'button',

@@ -1,7 +1,7 @@
 // Opening a job on the stage and following it live over Server-Sent Events (state, progress with
-// the loss, previews) until it ends; and cancelling it.
+// the loss, previews, a video job's frames) until it ends; and cancelling it.
 import { isFinal } from '../../src/server/api-types.js';
-import type { JobView } from '../../src/server/api-types.js';
+import type { JobView, VideoProgress } from '../../src/server/api-types.js';
 import type { LossTerms } from '../../src/loss/types.js';
 import { cancelJob, getJob } from './api.js';
 import { cancelOnDevice } from './device.js';
@@ -12,6 +12,7 @@ import { markCurrent, refreshHistory, throttledHistory } from './history-list.js
 import { refreshHealth } from './server-status.js';
 import { renderJob, showImage } from './job-view.js';
 import { resultPicture } from './sound.js';
+import { onVideoEvent } from './video.js';
 import { state, type View } from './state.js';
 
 /** The data of the stream's `progress` events. */
@@ -86,6 +87,14 @@ function subscribe(v: View) {
     }
     renderJob();
     scheduleChart();
+  });
+  es.addEventListener('video', (e) => {
+    if (!mine()) return es.close();
+    const p = JSON.parse((e as MessageEvent).data) as VideoProgress;
+    onVideoEvent(v.id, p);
+    v.job.progress = { iter: p.iter < p.iters ? p.frame - 1 : p.frame, iters: p.frames };
+    if (v.job.status === 'queued') v.job.status = 'running';
+    renderJob();
   });
   es.addEventListener('preview', (e) => {
     if (!mine()) return es.close();

@@ -5,6 +5,7 @@ import { h } from './dom.js';
 import { el } from './elements.js';
 import { duration, sci, stem, title } from './format.js';
 import { optimiserIters, renderSoundResult } from './sound.js';
+import { renderVideoResult, videoProgress } from './video.js';
 import { jobContent, state } from './state.js';
 
 /** Loads an image off-screen, then swaps it in (no flicker); older previews never replace newer ones. */
@@ -12,12 +13,14 @@ export function showImage(url: string, kind: 'preview' | 'result', iter = 0) {
   const v = state.view;
   if (!v) return;
   if (kind === 'preview' && iter <= v.previewIter) return;
+  if (v.job.mode === 'video' && v.job.status === 'done') return; // the result plays in the video element
   if (kind === 'preview') v.previewIter = iter;
   const seq = ++v.imageSeq;
   const img = new Image();
   img.decoding = 'async';
   img.onload = () => {
     if (state.view !== v || seq < v.imageSeq) return;
+    if (v.job.mode === 'video' && v.job.status === 'done') return;
     el.stageImg.src = url;
     el.stageImg.dataset.kind = kind;
     el.stageImg.dataset.w = String(img.naturalWidth);
@@ -28,7 +31,13 @@ export function showImage(url: string, kind: 'preview' | 'result', iter = 0) {
     const sound = v.job.mode === 'audio';
     el.stageBadge.hidden = sound && kind === 'result'; // the sheet labels its own panels
     el.stageBadge.textContent =
-      kind === 'result' ? (sound ? 'Spectrograms · content, style, result' : `Result · ${img.naturalWidth} × ${img.naturalHeight}`) : `Live ${sound ? 'spectrogram' : 'preview'} · iteration ${iter}`;
+      kind === 'result'
+        ? sound
+          ? 'Spectrograms · content, style, result'
+          : `Result · ${img.naturalWidth} × ${img.naturalHeight}`
+        : v.job.mode === 'video'
+          ? `Frame ${iter} of ${v.job.frames ?? v.job.progress.iters} · done`
+          : `Live ${sound ? 'spectrogram' : 'preview'} · iteration ${iter}`;
   };
   img.src = url;
 }
@@ -64,6 +73,7 @@ export function renderJob() {
   const model = 'model' in job.params ? job.params.model : undefined;
   const what = job.mode === 'fast' ? `${title(job.inputs?.content)} · ${title(model)} network` : `${title(job.inputs?.content)} × ${title(job.inputs?.styles?.[0])}`;
   renderSoundResult(job);
+  renderVideoResult(job);
   el.stageTitle.textContent = what;
   el.stageTitle.title = what;
 
@@ -76,10 +86,11 @@ export function renderJob() {
       text = 'Waiting in the queue…';
       break;
     case 'running':
-      if (job.mode === 'fast') text = 'Painting in one pass…';
+      if (job.mode === 'video') ({ text, rate, eta } = videoProgress(job));
+      else if (job.mode === 'fast') text = 'Painting in one pass…';
       else if (iter > optimiserIters(job)) text = `Phase (Griffin-Lim) ${iter - optimiserIters(job)} / ${iters - optimiserIters(job)}`;
       else text = `Iteration ${iter} / ${optimiserIters(job)}`;
-      if (v.rate && iter - v.rate.i0 >= 2) {
+      if (job.mode !== 'video' && v.rate && iter - v.rate.i0 >= 2) {
         const r = (iter - v.rate.i0) / ((now - v.rate.t0) / 1000);
         if (r > 0 && Number.isFinite(r)) {
           rate = r >= 10 ? `${r.toFixed(0)} it/s` : r >= 1 ? `${r.toFixed(1)} it/s` : `${(1 / r).toFixed(1)} s/it`;
@@ -88,14 +99,21 @@ export function renderJob() {
       }
       break;
     case 'done':
-      text = job.mode === 'fast' ? 'Done' : job.mode === 'audio' ? `Done · ${job.duration?.toFixed(1) ?? '?'} s of sound` : `Done · ${iters} iterations`;
+      text =
+        job.mode === 'fast'
+          ? 'Done'
+          : job.mode === 'audio'
+            ? `Done · ${job.duration?.toFixed(1) ?? '?'} s of sound`
+            : job.mode === 'video'
+              ? `Done · ${job.frames ?? iters} frames at ${job.fps ?? '?'} fps`
+              : `Done · ${iters} iterations`;
       if (Number.isFinite(took)) eta = `took ${duration(took)}`;
       break;
     case 'failed':
       text = `Failed: ${job.error ?? 'unknown error'}`;
       break;
     case 'cancelled':
-      text = `Cancelled${iter ? ` at iteration ${iter}` : ''}`;
+      text = `Cancelled${iter ? ` at ${job.mode === 'video' ? 'frame' : 'iteration'} ${iter}` : ''}`;
       break;
   }
   el.progressText.textContent = text;
@@ -106,7 +124,7 @@ export function renderJob() {
   el.cancel.hidden = isFinal(job.status);
   if (job.status === 'done' && job.resultUrl) {
     el.download.href = job.resultUrl;
-    el.download.setAttribute('download', `styleloom-${stem(job.inputs?.content)}-${job.id.slice(0, 8)}.${job.mode === 'audio' ? 'wav' : 'png'}`);
+    el.download.setAttribute('download', `styleloom-${stem(job.inputs?.content)}-${job.id.slice(0, 8)}.${job.mode === 'audio' ? 'wav' : job.mode === 'video' ? 'mp4' : 'png'}`);
     el.download.setAttribute('aria-disabled', 'false');
   } else {
     el.download.removeAttribute('href');

@@ -17,6 +17,7 @@ import { initialWhere } from './device.js';
 import { start, updateStart } from './start.js';
 import { wireMaskEditor } from './mask-editor.js';
 import { wireSounds } from './sound.js';
+import { wireVideo } from './video.js';
 import { DEV, state } from './state.js';
 
 function init() {
@@ -27,6 +28,7 @@ function init() {
   wireDrop('style');
   wireMaskEditor();
   wireSounds(updateStart);
+  wireVideo(updateStart);
   // a file dropped beside the tiles must not replace the page
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());

@@ -1,4 +1,4 @@
-// The settings card: the sliders' read-outs, the Optimisation / Fast switch, the fast network list,
+// The settings card: the sliders' read-outs, the Optimisation / Fast / Sound / Video switch, the fast network list,
 // and which of them the server's models allow (GET /api/models).
 import type { JobMode, ModelsView } from '../../src/server/api-types.js';
 import { saveWhere } from './device.js';
@@ -11,11 +11,13 @@ import { saveSettings } from './persist.js';
 import { renderStyleThumbs, renderStyleTile, selectModel } from './pickers.js';
 import { updateStart } from './start.js';
 import { state, type Where } from './state.js';
+import { showVideoMode } from './video.js';
 
 export function renderSettings() {
   $('style-weight-out').textContent = pow10(styleWeight());
   $('size-out').textContent = `${el.size.value} px`;
   $('iters-out').textContent = el.iters.value;
+  $('frame-iters-out').textContent = el.frameIters.value;
   for (const s of sliderInputs()) paintSlider(s);
   updateStart();
 }
@@ -25,6 +27,7 @@ export function setMode(m: JobMode) {
   for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-mode]')) b.setAttribute('aria-checked', String(b.dataset.mode === m));
   const fast = m === 'fast';
   const sound = m === 'audio';
+  const video = m === 'video';
   $('field-model').hidden = !fast;
   // sound jobs use the audio command's defaults but for the iterations (its style weight is on another scale)
   $('field-style-weight').hidden = fast || sound;
@@ -33,8 +36,9 @@ export function setMode(m: JobMode) {
   $('field-original-colors').hidden = sound;
   $('field-iters').parentElement!.classList.toggle('single', fast || sound);
   $('images-card').hidden = sound;
-  $('mask-card').hidden = sound;
   $('sound-card').hidden = !sound;
+  $('mask-card').hidden = sound || video;
+  showVideoMode(video);
   $('style-label').textContent = fast ? 'Network' : 'Style';
   $('drop-style').classList.toggle('locked', fast);
   $<HTMLInputElement>('file-style').disabled = fast;
@@ -53,10 +57,11 @@ export function setWhere(w: Where) {
   const segFast = document.querySelector<HTMLButtonElement>('.seg[data-mode="fast"]')!;
   const segGatys = document.querySelector<HTMLButtonElement>('.seg[data-mode="gatys"]')!;
   document.querySelector<HTMLButtonElement>('.seg[data-mode="audio"]')!.disabled = w === 'device';
+  document.querySelector<HTMLButtonElement>('.seg[data-mode="video"]')!.disabled = w === 'device';
   if (w === 'device') {
     segFast.disabled = true;
     segGatys.disabled = false;
-    if (state.mode === 'fast' || state.mode === 'audio') setMode('gatys');
+    if (state.mode === 'fast' || state.mode === 'audio' || state.mode === 'video') setMode('gatys');
   } else if (state.models) {
     segFast.disabled = state.models.fast.length === 0;
     segGatys.disabled = !state.models.vgg.name;

@@ -13,8 +13,8 @@ const sounds: Partial<Record<SoundRole, { file: File; url: string }>> = {};
 /** The optimiser's iterations of a job (a sound job's progress also counts its Griffin-Lim steps). */
 export const optimiserIters = (job: JobView): number => (job.mode === 'audio' && 'gl_iters' in job.params ? job.progress.iters - job.params.gl_iters : job.progress.iters);
 
-/** The picture of a finished job: a sound job's spectrogram sheet, else its result. */
-export const resultPicture = (job: JobView): string | undefined => (job.mode === 'audio' ? job.spectrogramUrl : job.resultUrl);
+/** The picture of a finished job: a sound job's spectrogram sheet, none for a video (its player shows it), else its result. */
+export const resultPicture = (job: JobView): string | undefined => (job.mode === 'audio' ? job.spectrogramUrl : job.mode === 'video' ? undefined : job.resultUrl);
 
 function pick(role: SoundRole, file: File | undefined, onChange: () => void) {
   if (!file) return;

@@ -13,6 +13,7 @@ import { jobContent, picked, state, type Picked } from './state.js';
 import { runOnDevice } from './device.js';
 import { maskBlob, maskMode } from './mask-editor.js';
 import { soundForm, soundStart } from './sound.js';
+import { videoForm, videoStart } from './video.js';
 
 export function updateStart() {
   const { models, mode, fastModel } = state;
@@ -20,6 +21,7 @@ export function updateStart() {
   let hint = '';
   let ok = false;
   if (mode === 'audio') ({ ok, hint } = soundStart());
+  else if (mode === 'video') ({ ok, hint } = videoStart());
   else if (state.where === 'device') {
     if (!el.weightsUrl.value.trim()) hint = 'Give the URL of VGG-19 weights (safetensors) to run on this device.';
     else if (!picked.content && !picked.style) hint = 'Choose a photo and a painting.';
@@ -69,8 +71,8 @@ async function submit(fd: FormData, contentUrl?: string) {
 }
 
 export async function start() {
-  if (state.mode === 'audio') {
-    const fd = soundForm();
+  if (state.mode === 'audio' || state.mode === 'video') {
+    const fd = state.mode === 'audio' ? soundForm() : videoForm();
     return fd ? submit(fd) : undefined;
   }
   const content = picked.content;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { StyleloomError } from '../../errors.js';
 import { isFinal, jobView, oneLine, previewUrl, type JobRecord } from '../jobs.js';
-import { markDone, storeOutcome } from '../outcome.js';
+import { framesDone, markDone, storeOutcome } from '../outcome.js';
 import type { JobEvent, JobRunner, RunContext } from '../queue.js';
 import { bullConnection, connectRedis, keysFor, waitForRedis } from './connection.js';
 import { RedisJobStore } from './store.js';
@@ -130,6 +130,11 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
           lastSave = Date.now();
           void saveOwned().catch(() => undefined);
         }
+      },
+      video: (p) => {
+        if (controller.signal.aborted) return;
+        job.progress = framesDone(p);
+        void emit({ type: 'video', id, ...p }).then(owned, () => undefined);
       },
       preview: async (png, iter) => {
         if (controller.signal.aborted || png.length > store.maxFileBytes) return;

@@ -1,5 +1,5 @@
 // GET /api/jobs/:id/events: a job's Server-Sent Events (its current state first, then progress,
-// previews and state changes; the stream ends with the job), with keep-alive comments. Each event
+// previews, a video job's frames and state changes; the stream ends with the job), with keep-alive comments. Each event
 // carries its id; a client that reconnects with Last-Event-ID gets what it missed, then the rest.
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -57,6 +57,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, op
       }
       if (e.type === 'progress') send('progress', { iter: e.iter, iters: e.iters, loss: e.loss }, e.seq);
       else if (e.type === 'preview') send('preview', { iter: e.iter, url: e.url }, e.seq);
+      else if (e.type === 'video') send('video', { frame: e.frame, frames: e.frames, iter: e.iter, iters: e.iters, sPerFrame: e.sPerFrame, etaS: e.etaS }, e.seq);
       else {
         send('state', e.job, e.seq);
         if (isFinal(e.job.status)) end();

@@ -1,16 +1,32 @@
 // The job routes: GET /api/jobs (the list), GET and DELETE /api/jobs/:id (view; cancel, or delete when finished), and the
-// job's files: GET /api/jobs/:id/result (PNG, or WAV for mode=audio), /preview.png and (mode=audio) /spectrogram.png.
+// job's files: GET /api/jobs/:id/result (PNG, WAV for mode=audio, MP4 for mode=video; byte ranges answered),
+// /preview.png and (mode=audio) /spectrogram.png.
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { jobOf, type ServerContext } from '../context.js';
-import { isFinal, jobView, resultFileOf } from '../jobs.js';
+import { isFinal, jobView, resultFileOf, type ResultFile } from '../jobs.js';
 import { HttpError } from '../params.js';
+import { parseRange } from './weights.js';
 
-async function sendFile(reply: FastifyReply, file: string | Buffer, cache: string, filename?: string, type = 'image/png') {
+async function sendFile(reply: FastifyReply, file: string | Buffer, cache: string, filename?: string, type = 'image/png', range?: string) {
   reply.type(type).header('cache-control', cache);
   if (filename) reply.header('content-disposition', `inline; filename="${filename}"`);
-  return reply.send(typeof file === 'string' ? fs.createReadStream(file) : file);
+  if (range === undefined) return reply.send(typeof file === 'string' ? fs.createReadStream(file) : file);
+  // results answer byte ranges (as /api/weights does), so that a <video> element can seek
+  const size = typeof file === 'string' ? (await fs.promises.stat(file)).size : file.length;
+  reply.header('accept-ranges', 'bytes');
+  const r = parseRange(range, size);
+  if (r === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${size}`);
+    throw new HttpError(416, `range ${JSON.stringify(range.slice(0, 60))} is outside the file's ${size} bytes`);
+  }
+  if (!r) return reply.header('content-length', size).send(typeof file === 'string' ? fs.createReadStream(file) : file);
+  const { start, end } = r;
+  reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`).header('content-length', end - start + 1);
+  return reply.send(typeof file === 'string' ? fs.createReadStream(file, { start, end }) : file.subarray(start, end + 1));
 }
+
+const RESULT_TYPES: Record<ResultFile, [string, string]> = { 'result.png': ['png', 'image/png'], 'result.wav': ['wav', 'audio/wav'], 'result.mp4': ['mp4', 'video/mp4'] };
 
 /** Registers the list, view, cancel, result and preview routes of jobs. */
 export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -42,8 +58,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const name = resultFileOf(job.mode);
     const file = await queue.file(job.id, name);
     if (!file) throw new HttpError(404, 'the result file of this job is missing from the data directory');
-    const wav = name === 'result.wav';
-    return sendFile(reply, file, 'private, max-age=86400, immutable', `styleloom-${job.id.slice(0, 8)}.${wav ? 'wav' : 'png'}`, wav ? 'audio/wav' : 'image/png');
+    const [ext, type] = RESULT_TYPES[name];
+    return sendFile(reply, file, 'private, max-age=86400, immutable', `styleloom-${job.id.slice(0, 8)}.${ext}`, type, req.headers.range ?? '');
   });
 
   app.get('/api/jobs/:id/spectrogram.png', async (req, reply) => {

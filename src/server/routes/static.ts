@@ -28,14 +28,14 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): vo
 
   app.get('/api/models', async (): Promise<ModelsView> => {
     const fast = await models.refresh();
-    const { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles } = limits;
+    const { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles, maxVideoSeconds, maxVideoPixels } = limits;
     const v = models.vgg;
     return {
       vgg: v
         ? { name: path.basename(v.path), layers: v.layers, preprocess: v.preprocess, defaultContentLayers: v.defaultContentLayers, defaultStyleLayers: v.defaultStyleLayers }
         : { name: null, layers: [], error: models.vggError },
       fast: fast.map((m) => ({ name: m.name })),
-      limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles },
+      limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles, maxVideoSeconds, maxVideoPixels },
     };
   });
 

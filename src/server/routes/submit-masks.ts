@@ -30,7 +30,7 @@ const as400 = (e: unknown): never => {
 export async function checkMaskUploads(spec: JobSpec, uploads: Record<MaskField, UploadPart[]>, content: Size, styles: Size[], check: Check): Promise<NewJob['masks']> {
   const n = uploads.mask.length + uploads.style_mask.length + uploads.style_region.length;
   if (n === 0) return undefined;
-  if (spec.mode === 'audio') throw new HttpError(400, 'mode=audio takes no masks; leave out the "mask", "style_mask" and "style_region" files');
+  if (spec.mode === 'audio' || spec.mode === 'video') throw new HttpError(400, `mode=${spec.mode} takes no masks; leave out the "mask", "style_mask" and "style_region" files`);
   if (spec.mode === 'fast' && (uploads.style_mask.length || uploads.style_region.length)) {
     throw new HttpError(400, 'mode=fast takes only a "mask" file (no "style_mask" or "style_region": the style is the model)');
   }

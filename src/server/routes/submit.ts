@@ -1,5 +1,5 @@
-// POST /api/jobs: a multipart upload (a "content" image, "style" image(s), masks, the parameters as
-// text fields) read within the limits, parameters parsed, every image decoded once as a check, then enqueued.
+// POST /api/jobs: a multipart upload (a "content" image, sound or clip, "style" image(s) or sound(s), masks, the
+// parameters as text fields) read within the limits, parameters parsed, every image decoded once as a check, then enqueued.
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import sharp from 'sharp';
@@ -10,10 +10,13 @@ import { checkRunImages } from '../../transfer/image-checks.js';
 import { scaleSizes } from '../../transfer/stylize.js';
 import type { ServerContext, ServerLimits } from '../context.js';
 import { oneLine, type JobSpec } from '../jobs.js';
-import { apiMessage, HttpError, parseAudioParams, parseFastParams, parseGatysParams, parseMode, type ParamContext } from '../params.js';
+import { apiName } from '../../options/names.js';
+import { VIDEO_DEFAULT_SIZE } from '../../video/clip.js';
+import { apiMessage, HttpError, parseAudioParams, parseFastParams, parseGatysParams, parseMode, parseVideoParams, type ParamContext } from '../params.js';
 import { QueueFullError, type UploadedFile } from '../queue.js';
 import { readUpload, type Upload, type UploadPart } from '../upload-reader.js';
 import { checkMaskUploads } from './submit-masks.js';
+import { checkVideoUpload } from './submit-video.js';
 
 /** Decoded formats accepted in uploads (sharp can read more, e.g. SVG and PDF, which a server should not). */
 const FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp', gif: 'gif', tiff: 'tif', heif: 'avif' };
@@ -103,6 +106,23 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     return { id, status, url: `/api/jobs/${id}`, eventsUrl: `/api/jobs/${id}/events` };
   }
 
+  /** An uploaded image checked by decoding it (a 400 when it is not one this server takes, or too large). */
+  const check = async (f: UploadPart, role: string, k: number, stored = `${k === 0 ? 'content' : `style-${k}`}`) => {
+    // the header only, whatever the size it claims (sharp's own pixel limit would make a bomb "not an image")
+    const meta = await sharp(f.path, { limitInputPixels: false }).metadata().catch(() => undefined);
+    const fmt = meta?.format;
+    if (fmt === undefined || FORMATS[fmt] === undefined) {
+      throw new HttpError(400, `${role}: not an image this server accepts (PNG, JPEG, WebP, GIF, TIFF, AVIF); convert it first`);
+    }
+    const [w, h] = [meta!.width ?? 0, meta!.height ?? 0];
+    if (w * h > maxPixels) throw new HttpError(400, `${role}: ${w}x${h} is too large for this server, more than the limit of ${maxPixels} pixels; scale it down first`);
+    // decode the whole image (the only real check), a few at a time: a burst of uploads must not
+    // hold a decoded copy of every one of them at once; only the size is kept
+    const { width, height } = await decodeSlot(() => readImage(f.path, { name: role, maxPixels }));
+    const img = { width, height };
+    const file: UploadedFile = { name: `${stored}.${FORMATS[fmt]}`, path: f.path, clientName: clientName(f.filename) };
+    return { file, img };
+  };
   /** mode=audio: sound uploads (any format ffmpeg reads), each decoded once as the check, within the duration limit. */
   async function submitAudio(reply: FastifyReply, upload: Upload) {
     const { fields, content, styles, masks } = upload;
@@ -129,32 +149,33 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: ServerContext): v
     return created(reply, job.id, job.status);
   }
 
+  /** mode=video: the clip probed and counted within the limits, the style images (engine gatys) checked as images. */
+  async function submitVideo(reply: FastifyReply, upload: Upload) {
+    const { fields, content, styles, masks } = upload;
+    if (fields[apiName('mode')]?.trim() === 'fast') await ctx.models.refresh();
+    const params = parseVideoParams(fields, styles.length, paramContext(ctx));
+    if (Object.values(masks).some((m) => m.length)) throw new HttpError(400, 'mode=video takes no masks; leave out the "mask", "style_mask" and "style_region" files');
+    const clip = await decodeSlot(() => checkVideoUpload(content, params, ctx.limits));
+    if (params.size === undefined && Math.min(VIDEO_DEFAULT_SIZE, Math.max(clip.info.width, clip.info.height)) > maxSize) params.size = maxSize;
+    const s = [];
+    for (let k = 0; k < styles.length; k++) s.push((await check(styles[k], styles.length > 1 ? `style ${k + 1}` : 'style', k + 1)).file);
+    const file: UploadedFile = { name: 'content.video', path: content!.path, clientName: clientName(content!.filename) };
+    const { frames, plan } = clip;
+    const job = await queue.enqueue({ mode: 'video', params, content: file, styles: s, clip: { frames, fps: plan.fps, duration: frames / plan.fps } });
+    return created(reply, job.id, job.status);
+  }
+
   async function submit(reply: FastifyReply, upload: Upload) {
     const { fields, content, styles, masks } = upload;
     const mode = parseMode(fields);
     delete fields.mode;
     if (mode === 'audio') return submitAudio(reply, upload);
+    if (mode === 'video') return submitVideo(reply, upload);
     if (!content || content.bytes === 0) throw new HttpError(400, 'a content image is required: a multipart file field named "content"');
     if (mode === 'fast') await ctx.models.refresh();
     const pc = paramContext(ctx);
     const spec: JobSpec =
       mode === 'fast' ? { mode, params: parseFastParams(fields, styles.length, pc) } : { mode, params: parseGatysParams(fields, styles.length, pc) };
-    const check = async (f: UploadPart, role: string, k: number, stored = `${k === 0 ? 'content' : `style-${k}`}`) => {
-      // the header only, whatever the size it claims (sharp's own pixel limit would make a bomb "not an image")
-      const meta = await sharp(f.path, { limitInputPixels: false }).metadata().catch(() => undefined);
-      const fmt = meta?.format;
-      if (fmt === undefined || FORMATS[fmt] === undefined) {
-        throw new HttpError(400, `${role}: not an image this server accepts (PNG, JPEG, WebP, GIF, TIFF, AVIF); convert it first`);
-      }
-      const [w, h] = [meta!.width ?? 0, meta!.height ?? 0];
-      if (w * h > maxPixels) throw new HttpError(400, `${role}: ${w}x${h} is too large for this server, more than the limit of ${maxPixels} pixels; scale it down first`);
-      // decode the whole image (the only real check), a few at a time: a burst of uploads must not
-      // hold a decoded copy of every one of them at once; only the size is kept
-      const { width, height } = await decodeSlot(() => readImage(f.path, { name: role, maxPixels }));
-      const img = { width, height };
-      const file: UploadedFile = { name: `${stored}.${FORMATS[fmt]}`, path: f.path, clientName: clientName(f.filename) };
-      return { file, img };
-    };
     const c = await check(content, 'content', 0);
     const s = [];
     for (let k = 0; k < styles.length; k++) s.push(await check(styles[k], styles.length > 1 ? `style ${k + 1}` : 'style', k + 1));
