@@ -1,6 +1,6 @@
 // Video jobs over the HTTP API (issue 14): mode=video in both engines on tiny clips the test makes (a photo
 // panned by known amounts), the MP4 decoded back, `video` events over SSE, frames as previews, byte ranges
-// of the result, cancel mid-job, and every bad upload a one-line 400 with no job made.
+// of the result, cancel mid-job, every bad upload a one-line 400 with no job made, and a job on the Redis queue.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { readFrames } from '../src/video/decode.js';
 import { ASSETS, VGG_PARTIAL } from './helpers/fixtures.js';
 import { tempDir } from './helpers/cli.js';
 import { colourClip, ffmpeg, meanAbsDiff, panFrames, writeClip } from './helpers/clips.js';
+import { startRedis } from './helpers/redis.js';
 import { postJob, readSseUntil, tinyPng, waitFor, type Part } from './helpers/server.js';
 
 const dir = tempDir('styleloom-video-srv-');
@@ -176,4 +177,28 @@ test('bad video jobs are one-line 400s, and nothing is queued', async () => {
     assert.ok(!msg.includes('\n'), `${what}: one line`);
   }
   assert.equal((await srv.app.inject({ url: '/api/jobs?limit=1000' })).json().jobs.length, before, 'no job was created');
+});
+
+test('on the Redis queue: the worker runs a video job, its video events are in the log, the MP4 comes from Redis with ranges', async () => {
+  const redis = await startRedis();
+  const node = await createServer({ dataDir: path.join(dir, 'redis-node'), weights: VGG_PARTIAL, threads: 1, fastModelsDir: path.join(ASSETS, 'fast-style'), redis: redis.url, workers: 1, webDir: tempDir() });
+  try {
+    const url = await node.app.listen({ port: 0, host: '127.0.0.1' });
+    const r = await postJob(node.app, [clip(CLIP), ...fields({ mode: 'video', engine: 'fast', model: 'wave', size: '32' })]);
+    assert.equal(r.statusCode, 201, r.body);
+    const job = await waitFor(node.app, r.json().id, undefined, 120_000);
+    assert.equal(job.status, 'done', job.error);
+    assert.deepEqual([job.frames, job.width, job.height, job.progress], [4, 32, 22, { iter: 4, iters: 4 }]);
+    // a client that reconnects from the start gets the run's events from the Redis stream
+    const { events } = await readSseUntil(`${url}/api/jobs/${job.id}/events`, { lastEventId: '0-0', timeoutMs: 20_000 });
+    assert.deepEqual(events.filter((e) => e.event === 'video').map((e) => e.data.frame), [1, 2, 3, 4]);
+    const all = (await node.app.inject({ url: job.resultUrl })).rawPayload;
+    assert.equal((await decode(all, 'redis.mp4')).length, 4);
+    const part = await node.app.inject({ url: job.resultUrl, headers: { range: 'bytes=10-19' } });
+    assert.equal(part.statusCode, 206);
+    assert.deepEqual(part.rawPayload, all.subarray(10, 20));
+  } finally {
+    await node.close();
+    await redis.stop();
+  }
 });
