@@ -6,13 +6,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type StyleloomServer } from '../src/server/app.js';
+import type { Browser, Page } from 'playwright-core';
+import type { StyleloomServer } from '../src/server/app.js';
+import { closePage, servePage } from './helpers/page-server.js';
 import { tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
 import { chirp, tones, writeTestWav } from './helpers/sounds.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(ROOT, 'test-results');
 const SR = 22050;
 const dir = tempDir('styleloom-web-audio-');
@@ -25,19 +25,11 @@ let page: Page;
 const pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run scripts/install-chromium.sh`);
   fs.mkdirSync(RESULTS, { recursive: true });
-  srv = await createServer({ dataDir: path.join(dir, 'data'), weights: VGG_PARTIAL, threads: 2, webDir: path.join(ROOT, 'web', 'dist') });
-  base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light', reducedMotion: 'reduce' })).newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ srv, base, browser, page } = await servePage({ dataDir: path.join(dir, 'data'), weights: VGG_PARTIAL, threads: 2, webDir: path.join(ROOT, 'web', 'dist') }, pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+after(() => closePage({ browser, srv }));
 
 test('Sound mode: pick two sounds, run, watch the spectrogram, play the result', async () => {
   await page.goto(base + '/?dev');

@@ -13,10 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type StyleloomServer } from '../src/server/app.js';
+import type { StyleloomServer } from '../src/server/app.js';
+import { closePage, servePage } from './helpers/page-server.js';
 import { CHELSEA, STARRY, tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
-import { launchChromium } from './helpers/browser.js';
 
 const WEB_DIST = path.join(ROOT, 'web', 'dist');
 const RESULTS = path.join(ROOT, 'test-results');
@@ -71,21 +71,13 @@ const progressSeen = () => page.evaluate(() => (window as unknown as { __progres
 before(async () => {
   ensureWebBuild();
   fs.mkdirSync(RESULTS, { recursive: true });
-  srv = await createServer({ dataDir: tempDir('styleloom-web-'), weights: VGG_PARTIAL, threads: 2, webDir: WEB_DIST });
-  base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, acceptDownloads: true, colorScheme: 'light', reducedMotion: 'reduce' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ srv, base, browser, page } = await servePage({ dataDir: tempDir('styleloom-web-'), weights: VGG_PARTIAL, threads: 2, webDir: WEB_DIST }, pageErrors, { acceptDownloads: true }));
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
   });
 });
 
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+after(() => closePage({ browser, srv }));
 
 test('the page loads with the server state, the samples and the models', async () => {
   const r = await fetch(base + '/');

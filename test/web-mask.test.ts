@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type StyleloomServer } from '../src/server/app.js';
+import type { StyleloomServer } from '../src/server/app.js';
+import { closePage, servePage } from './helpers/page-server.js';
 import { CHELSEA, STARRY, tempDir } from './helpers/cli.js';
 import { ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
-import { launchChromium } from './helpers/browser.js';
 
 const RESULTS = path.join(ROOT, 'test-results');
 let srv: StyleloomServer;
@@ -24,17 +24,10 @@ const pageErrors: string[] = [];
 
 before(async () => {
   fs.mkdirSync(RESULTS, { recursive: true });
-  srv = await createServer({ dataDir, weights: VGG_PARTIAL, threads: 1, webDir: path.join(ROOT, 'web', 'dist') });
-  base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', reducedMotion: 'reduce' })).newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ srv, base, browser, page } = await servePage({ dataDir, weights: VGG_PARTIAL, threads: 1, webDir: path.join(ROOT, 'web', 'dist') }, pageErrors, { viewport: { width: 1280, height: 900 } }));
 });
 
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+after(() => closePage({ browser, srv }));
 
 /** The tint alpha the preview shows at (u, v) in [0, 1]: magenta over the photo where the mask is. */
 const tintAt = (u: number, v: number) =>

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type StyleloomServer } from '../src/server/app.js';
+import type { StyleloomServer } from '../src/server/app.js';
+import { closePage, servePage } from './helpers/page-server.js';
 import { STARRY, tempDir } from './helpers/cli.js';
 import { ffmpeg, panFrames } from './helpers/clips.js';
 import { ASSETS, ROOT, VGG_PARTIAL } from './helpers/fixtures.js';
-import { launchChromium } from './helpers/browser.js';
 
 const RESULTS = path.join(ROOT, 'test-results');
 const dir = tempDir('styleloom-web-video-');
@@ -27,17 +27,10 @@ const pageErrors: string[] = [];
 
 before(async () => {
   fs.mkdirSync(RESULTS, { recursive: true });
-  srv = await createServer({ dataDir: path.join(dir, 'data'), weights: VGG_PARTIAL, threads: 2, webDir: path.join(ROOT, 'web', 'dist'), fastModelsDir: path.join(ASSETS, 'fast-style') });
-  base = await srv.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light', reducedMotion: 'reduce' })).newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ srv, base, browser, page } = await servePage({ dataDir: path.join(dir, 'data'), weights: VGG_PARTIAL, threads: 2, webDir: path.join(ROOT, 'web', 'dist'), fastModelsDir: path.join(ASSETS, 'fast-style') }, pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+after(() => closePage({ browser, srv }));
 
 const setSlider = (id: string, value: string) =>
   page.evaluate(([id, value]) => {

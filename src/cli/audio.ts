@@ -14,7 +14,7 @@ import { renderSpectrograms, resultPanels } from '../audio/spectrogram-png.js';
 import { stylizeAudio } from '../audio/stylize-audio.js';
 import type { AudioOptions, AudioProgressEvent } from '../audio/types.js';
 import { checkCanWrite } from '../util/atomic.js';
-import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, jobValues } from './flags.js';
 
 type AudioFlags = JobValues<OptionRows, 'audio'> & { out: string; printEvery: number; metadata: boolean; json: boolean; spectrogram?: string };
 
@@ -113,9 +113,5 @@ async function runAudio(flags: Record<string, unknown>, signal: AbortSignal): Pr
 
 /** Registers `styleloom audio` on the program. */
 export function addAudioCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('audio')
-    .description("Audio style transfer (after Ulyanov & Lebedev 2016): repaint --content in the texture and timbre of --style, or synthesise the style's texture (--texture).");
-  addJobOptions(cmd, 'audio').action(async (flags: Record<string, unknown>) => runAudio(flags, signal));
-  return oneLineErrors(cmd, 'styleloom audio --help');
+  return addJobCommand(program, 'audio', "Audio style transfer (after Ulyanov & Lebedev 2016): repaint --content in the texture and timbre of --style, or synthesise the style's texture (--texture).", async (flags) => runAudio(flags, signal));
 }

@@ -9,7 +9,7 @@ import { writeImage } from '../image/io.js';
 import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { fastStylize, loadFastModel } from '../fast/stylize-fast.js';
-import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, jobValues } from './flags.js';
 import { checkInputFiles, checkOutputPath } from './output.js';
 import { PROVENANCE_KEYS } from '../transfer/provenance.js';
 import { VERSION } from '../version.js';
@@ -131,7 +131,5 @@ async function runFast(flags: Record<string, unknown>, signal: AbortSignal): Pro
 
 /** Registers `styleloom fast` on the program. */
 export function addFastCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program.command('fast').description('Fast style transfer: repaint images in one pass with a pre-trained feed-forward network (Johnson et al. 2016).');
-  addJobOptions(cmd, 'fast').action(async (flags: Record<string, unknown>) => runFast(flags, signal));
-  return oneLineErrors(cmd, 'styleloom fast --help');
+  return addJobCommand(program, 'fast', 'Fast style transfer: repaint images in one pass with a pre-trained feed-forward network (Johnson et al. 2016).', async (flags) => runFast(flags, signal));
 }

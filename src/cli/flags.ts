@@ -32,6 +32,13 @@ export function addJobOptions(cmd: Command, job: Job, except: readonly string[] 
   return cmd;
 }
 
+/** `styleloom <job>`: a subcommand named for its job, with that job's option-table flags, running `run`, its errors one line. */
+export function addJobCommand(program: Command, job: Job, description: string, run: (flags: Record<string, unknown>, cmd: Command) => Promise<void>): Command {
+  const cmd = program.command(job).description(description);
+  addJobOptions(cmd, job).action(async (flags: Record<string, unknown>, c: Command) => run(flags, c));
+  return oneLineErrors(cmd, `styleloom ${job} --help`);
+}
+
 /**
  * The parsed flags of `job` by option key (commander names `--style` `style`; the table's key is
  * `styles`), each checked against its row, so that a bad value stops the command before any work.

@@ -7,7 +7,7 @@ import { writeImage } from '../image/io.js';
 import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { gridProvenance, renderGrid, type GridCellEvent, type GridOptions } from '../transfer/grid.js';
-import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, jobValues } from './flags.js';
 import { checkInputFiles, checkOutputPath } from './output.js';
 
 /** What the flags of `styleloom grid` parse to, by option key (defaults from the option table). */
@@ -81,9 +81,5 @@ async function runGrid(flags: Record<string, unknown>, signal: AbortSignal): Pro
 
 /** Registers `styleloom grid` on the program. */
 export function addGridCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('grid')
-    .description('Contact sheet: every --content image (rows) in every --style (columns), with the originals as the first column and the styles as the header row.');
-  addJobOptions(cmd, 'grid').action(async (flags: Record<string, unknown>) => runGrid(flags, signal));
-  return oneLineErrors(cmd, 'styleloom grid --help');
+  return addJobCommand(program, 'grid', 'Contact sheet: every --content image (rows) in every --style (columns), with the originals as the first column and the styles as the header row.', async (flags) => runGrid(flags, signal));
 }

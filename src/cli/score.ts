@@ -5,7 +5,7 @@ import { StyleloomError } from '../errors.js';
 import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { scoreImage, type ScoreOptions, type ScoreResult } from '../transfer/score.js';
-import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, jobValues } from './flags.js';
 import { checkInputFiles } from './output.js';
 
 /** What the flags of `styleloom score` parse to, by option key. */
@@ -39,9 +39,5 @@ async function runScore(flags: Record<string, unknown>, signal: AbortSignal): Pr
 
 /** Registers `styleloom score` on the program. */
 export function addScoreCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('score')
-    .description("The Gatys loss terms (content, style per layer and in all, total variation) of --image against --content and --style, at the working size and with the layers and weights stylize would use: how to compare results of different methods.");
-  addJobOptions(cmd, 'score').action(async (flags: Record<string, unknown>) => runScore(flags, signal));
-  return oneLineErrors(cmd, 'styleloom score --help');
+  return addJobCommand(program, 'score', "The Gatys loss terms (content, style per layer and in all, total variation) of --image against --content and --style, at the working size and with the layers and weights stylize would use: how to compare results of different methods.", async (flags) => runScore(flags, signal));
 }

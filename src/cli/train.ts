@@ -5,7 +5,7 @@ import { StyleloomError } from '../errors.js';
 import type { OptionRows } from '../options/table.js';
 import type { JobValues } from '../options/types.js';
 import { trainNetwork, type TrainOptions } from '../train/train.js';
-import { attributeOf, addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, attributeOf, jobValues } from './flags.js';
 import { checkInputFiles } from './output.js';
 import { trainReporter } from './progress.js';
 
@@ -43,9 +43,5 @@ async function runTrain(flags: Record<string, unknown>, signal: AbortSignal, cmd
 
 /** Registers `styleloom train` on the program. */
 export function addTrainCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('train')
-    .description('Train a feed-forward style network (Johnson et al. 2016) for --style on the photos in --images: random crops, VGG content + Gram style + TV loss, Adam; writes a .safetensors network for styleloom fast --model.');
-  addJobOptions(cmd, 'train').action(async (flags: Record<string, unknown>, c: Command) => runTrain(flags, signal, c));
-  return oneLineErrors(cmd, 'styleloom train --help');
+  return addJobCommand(program, 'train', 'Train a feed-forward style network (Johnson et al. 2016) for --style on the photos in --images: random crops, VGG content + Gram style + TV loss, Adam; writes a .safetensors network for styleloom fast --model.', async (flags, c) => runTrain(flags, signal, c));
 }

@@ -8,7 +8,7 @@ import type { JobValues } from '../options/types.js';
 import { framesDirFor } from '../video/frames-dir.js';
 import { stylizeVideo } from '../video/stylize-video.js';
 import type { VideoOptions, VideoProgressEvent } from '../video/types.js';
-import { addJobOptions, jobValues, oneLineErrors } from './flags.js';
+import { addJobCommand, jobValues } from './flags.js';
 
 type VideoFlags = JobValues<OptionRows, 'video'> & { out: string; printEvery: number; json: boolean };
 
@@ -86,9 +86,5 @@ async function runVideo(flags: Record<string, unknown>, signal: AbortSignal): Pr
 
 /** Registers `styleloom video` on the program. */
 export function addVideoCommand(program: Command, signal: AbortSignal): Command {
-  const cmd = program
-    .command('video')
-    .description('Video style transfer: repaint every frame of --content in the style of --style (temporally consistent after Ruder et al. 2016), or with a fast network (--mode fast --model).');
-  addJobOptions(cmd, 'video').action(async (flags: Record<string, unknown>) => runVideo(flags, signal));
-  return oneLineErrors(cmd, 'styleloom video --help');
+  return addJobCommand(program, 'video', 'Video style transfer: repaint every frame of --content in the style of --style (temporally consistent after Ruder et al. 2016), or with a fast network (--mode fast --model).', async (flags) => runVideo(flags, signal));
 }
