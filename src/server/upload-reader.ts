@@ -77,12 +77,16 @@ function answerStalled(reply: FastifyReply, ms: number): void {
 /** Reads the parts of `req` into `dir` (which must exist). */
 export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: string, limits: UploadLimits): Promise<Upload> {
   const temps: string[] = [];
+  // each temp file's write, settled: an upload that is gone wins the race below while its write stream may
+  // still be opening the file, so cleanup waits for the writes before removing (else the file outlives it)
+  const writes: Promise<unknown>[] = [];
   const upload: Upload = {
     fields: Object.create(null) as Record<string, string>,
     bytes: 0,
     styles: [],
     masks: { mask: [], style_mask: [], style_region: [] },
     cleanup: async () => {
+      await Promise.all(writes);
       await Promise.all(temps.map((p) => fs.rm(p, { force: true })));
     },
   };
@@ -125,7 +129,9 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
         temps.push(tmp);
         const before = state.total;
         // past the per-file limit the plugin fails the stream with FST_REQ_FILE_TOO_LARGE (413)
-        await Promise.race([pipeline(part.file, counter(state, limits), createWriteStream(tmp, { flags: 'wx' }), { signal: gone.signal }), goneError]);
+        const write = pipeline(part.file, counter(state, limits), createWriteStream(tmp, { flags: 'wx' }), { signal: gone.signal });
+        writes.push(write.catch(() => undefined));
+        await Promise.race([write, goneError]);
         const p: UploadPart = { path: tmp, bytes: state.total - before, filename: part.filename };
         if (part.fieldname === 'content') {
           if (upload.content) problem ??= new HttpError(400, 'more than one "content" file; send exactly one');
