@@ -192,6 +192,10 @@ export const OPTION_ROWS = [
     doc: 'channel width of the network: full (32/64/128, as Johnson et al.) or half (16/32/64: about 2.5x faster to train and run)', example: 'full',
   },
   {
+    key: 'cropScale', kind: 'number', jobs: ['train'], arg: 'x', min: 0.1, max: 1, default: 1, api: false,
+    doc: "smallest share of a photo's short side one training crop covers: each crop's side is drawn in [x, 1] of it, then scaled to {size} (1: the whole short side; lower: more, closer crops from few photos)", example: 0.4,
+  },
+  {
     key: 'upsample', kind: 'choice', choices: UPSAMPLE_KINDS, jobs: ['train'], arg: 'kind', default: 'resize', api: false,
     doc: "the network's two x2 upsamplings: resize (nearest x2, then a 3x3 conv: no checkerboard) or transposed (stride-2 transposed convs, as the demo networks)", example: 'transposed',
   },

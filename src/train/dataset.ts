@@ -1,6 +1,7 @@
 // The training photos: a folder read recursively (any format sharp reads; unreadable files skipped with a
 // warning and counted, each kept file's SHA-256 for the manifest), and seeded batches of random square crops
-// with horizontal flips, decoded ahead of the training step in a small prefetch queue.
+// (the whole short side, or a random share of it from a decoded copy kept in memory) with horizontal flips, decoded
+// ahead of the training step in a small prefetch queue.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -72,6 +73,8 @@ interface CropPlan {
   fx: number;
   fy: number;
   flip: boolean;
+  /** With a crop scale below 1: where the crop's side lies between the smallest and the whole short side (0..1). */
+  fs?: number;
 }
 
 export interface Batch {
@@ -96,26 +99,69 @@ async function decodeCrop(photo: Photo, plan: CropPlan, size: number, out: Float
   const { width: w, height: h } = info;
   const x0 = Math.min(w - size, Math.floor(plan.fx * (w - size + 1)));
   const y0 = Math.min(h - size, Math.floor(plan.fy * (h - size + 1)));
+  copyPlanar(data, w, x0, y0, size, plan.flip, out, offset);
+}
+
+/** A photo decoded once at the short side its smallest crop needs (raw RGB), for crops at random scales. */
+interface Decoded {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Decoded photos kept for scaled crops, least recently used dropped beyond this many bytes. */
+const DECODED_CACHE_BYTES = 512 * 1024 * 1024;
+
+async function decodeWhole(photo: Photo, shortSide: number): Promise<Decoded> {
+  const { data, info } = await sharp(photo.file, { failOn: 'truncated', autoOrient: true, limitInputPixels: false })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .resize(shortSide, shortSide, { fit: 'outside', kernel: 'lanczos3' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** Copies a `size` square of interleaved RGB `src` (`w` wide) at (x0, y0) into planar `out`, mirrored if asked. */
+function copyPlanar(src: Buffer, w: number, x0: number, y0: number, size: number, flip: boolean, out: Float32Array, offset: number): void {
   const hw = size * size;
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
-      const sx = x0 + (plan.flip ? size - 1 - x : x);
+      const sx = x0 + (flip ? size - 1 - x : x);
       const s = ((y0 + y) * w + sx) * 3;
       const d = offset + y * size + x;
-      out[d] = data[s];
-      out[d + hw] = data[s + 1];
-      out[d + 2 * hw] = data[s + 2];
+      out[d] = src[s];
+      out[d + hw] = src[s + 1];
+      out[d + 2 * hw] = src[s + 2];
     }
+}
+
+/** A crop of side between `minScale` and all of the decoded photo's short side, scaled (Lanczos) to `size`. */
+async function scaledCrop(img: Decoded, plan: CropPlan, size: number, minScale: number, out: Float32Array, offset: number): Promise<void> {
+  const short = Math.min(img.width, img.height);
+  const side = Math.max(size, Math.min(short, Math.round(short * (minScale + (plan.fs ?? 1) * (1 - minScale)))));
+  const left = Math.min(img.width - side, Math.floor(plan.fx * (img.width - side + 1)));
+  const top = Math.min(img.height - side, Math.floor(plan.fy * (img.height - side + 1)));
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extract({ left, top, width: side, height: side })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  copyPlanar(data, size, 0, 0, size, plan.flip, out, offset);
 }
 
 /**
  * Batches of `batch` crops of side `size`, planned from `rng` in order and decoded `depth` batches ahead, so the
  * same seed (or RNG state) gives the same batches. A photo that fails to decode is skipped (warned once) for the
- * next one in the folder's order.
+ * next one in the folder's order. With `minScale` below 1 each crop covers a random share in [minScale, 1] of the
+ * photo's short side (one more draw per crop), cut from a decoded copy kept in memory.
  */
 export class BatchQueue {
   private readonly pending: Promise<Batch>[] = [];
   private readonly bad = new Set<number>();
+  private readonly decoded = new Map<number, Promise<Decoded>>();
+  private readonly decodedSizes = new Map<number, number>();
 
   constructor(
     private readonly set: PhotoSet,
@@ -124,6 +170,7 @@ export class BatchQueue {
     private readonly size: number,
     private readonly warn: (line: string) => void = () => {},
     private readonly depth = 2,
+    private readonly minScale = 1,
   ) {
     for (let k = 0; k < depth; k++) this.pending.push(this.load());
   }
@@ -144,7 +191,9 @@ export class BatchQueue {
     const n = this.set.photos.length;
     const plans: CropPlan[] = [];
     for (let i = 0; i < this.batch; i++) {
-      plans.push({ photo: Math.min(n - 1, Math.floor(this.rng.nextFloat() * n)), fx: this.rng.nextFloat(), fy: this.rng.nextFloat(), flip: this.rng.nextFloat() < 0.5 });
+      const plan: CropPlan = { photo: Math.min(n - 1, Math.floor(this.rng.nextFloat() * n)), fx: this.rng.nextFloat(), fy: this.rng.nextFloat(), flip: this.rng.nextFloat() < 0.5 };
+      if (this.minScale < 1) plan.fs = this.rng.nextFloat();
+      plans.push(plan);
     }
     const rngAfter = this.rng.getState();
     const data = new Float32Array(this.batch * 3 * this.size * this.size);
@@ -153,9 +202,12 @@ export class BatchQueue {
         const k = (plan.photo + tries) % n;
         if (this.bad.has(k)) continue;
         try {
-          await decodeCrop(this.set.photos[k], plan, this.size, data, i * 3 * this.size * this.size);
+          const offset = i * 3 * this.size * this.size;
+          if (this.minScale < 1) await scaledCrop(await this.decodedPhoto(k), plan, this.size, this.minScale, data, offset);
+          else await decodeCrop(this.set.photos[k], plan, this.size, data, offset);
           return;
         } catch {
+          this.decoded.delete(k);
           if (!this.bad.has(k)) this.warn(`skipping ${this.set.photos[k].rel}: its image data is truncated or corrupt`);
           this.bad.add(k);
         }
@@ -164,6 +216,30 @@ export class BatchQueue {
     };
     const p = Promise.all(plans.map(one)).then(() => ({ data, rngAfter }));
     p.catch(() => undefined); // surfaced when next() hands it out
+    return p;
+  }
+
+  /** Photo `k` decoded at the short side its smallest crop needs, from the cache (least recently used dropped). */
+  private decodedPhoto(k: number): Promise<Decoded> {
+    const hit = this.decoded.get(k);
+    if (hit) {
+      this.decoded.delete(k);
+      this.decoded.set(k, hit);
+      return hit;
+    }
+    const p = decodeWhole(this.set.photos[k], Math.ceil(this.size / this.minScale));
+    this.decoded.set(k, p);
+    p.then((img) => {
+      this.decodedSizes.set(k, img.data.length);
+      let bytes = [...this.decodedSizes.values()].reduce((a, b) => a + b, 0);
+      for (const key of [...this.decoded.keys()]) {
+        if (bytes <= DECODED_CACHE_BYTES) break;
+        if (key === k || !this.decodedSizes.has(key)) continue;
+        bytes -= this.decodedSizes.get(key)!;
+        this.decoded.delete(key);
+        this.decodedSizes.delete(key);
+      }
+    }, () => undefined);
     return p;
   }
 }

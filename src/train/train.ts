@@ -167,7 +167,7 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
   const adam = trainingAdam(o.lr);
   if (resumed) adam.setState({ kind: 'adam', t: resumed.state.adamT, m: resumed.adam!.m, v: resumed.adam!.v });
   const previewer = o.preview ? await Previewer.create(o.preview, o, net) : undefined;
-  const queue = new BatchQueue(photos, rng, o.batch, o.size, warn);
+  const queue = new BatchQueue(photos, rng, o.batch, o.size, warn, 2, o.cropScale);
   const history = resumed ? [...resumed.state.lossHistory] : [];
   let rngState = resumed ? resumed.state.rng : rng.getState();
   const start = resumed?.state.iteration ?? 0;
