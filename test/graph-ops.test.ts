@@ -111,6 +111,10 @@ const FD_CASES: Record<DifferentiableOpName, Cases> = {
       ['target'],
     ],
   ],
+  SqDiff: [
+    ['mean squared difference of x and a second input, both differentiated, scaled', [1, 2, 3, 3], (g, x) => g.scale(g.sqDiff(x, g.input('other', [1, 2, 3, 3])), 0.7)],
+    ['mean squared difference of two branches of x (the gradients of both halves add up)', [2, 2, 3, 3], (g, x) => g.sqDiff(g.scale(x, 2), g.add1('Tanh', [x]))],
+  ],
   WeightedMse: [
     [
       'weighted mse (the temporal term: target and per-pixel weight fed at run time, weight broadcast over channels), scaled',

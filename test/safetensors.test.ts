@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StyleloomError } from '../src/errors.js';
 import { parseSafetensors, readSafetensors, toFloat32 } from '../src/model/safetensors.js';
+import { encodeSafetensors, floatToHalf } from '../src/model/safetensors-write.js';
 import { buildSafetensors, rawSafetensors } from './helpers/model-safetensors.js';
 
 const TINY = '/work/shared/fixtures/tiny/weights.safetensors';
@@ -91,6 +92,28 @@ test('F16, BF16 and F64 are converted to Float32Array', () => {
   assert.equal(st.tensors.get('empty')!.data.length, 0);
   assert.ok(Number.isNaN(toFloat32(Buffer.from(new Uint16Array([0x7e00]).buffer), 'F16')[0]));
   assert.equal(toFloat32(Buffer.from(new Uint16Array([0x0001]).buffer), 'F16')[0], 2 ** -24);
+});
+
+test('F16 writing: every finite half value survives write + read exactly; others round to the nearest, ties to even', () => {
+  // all 63488 finite halves (both signs), decoded by the reader, written again: the same bits
+  const bits = new Uint16Array(0x10000).map((_, i) => i).filter((h) => (h & 0x7c00) !== 0x7c00);
+  const decoded = toFloat32(Buffer.from(bits.buffer), 'F16');
+  for (let i = 0; i < bits.length; i++) if (floatToHalf(decoded[i]) !== bits[i]) assert.fail(`half 0x${bits[i].toString(16)} came back as 0x${floatToHalf(decoded[i]).toString(16)}`);
+  // between neighbours: nearest wins, a tie goes to the even mantissa; tiny values go to (signed) zero
+  assert.equal(floatToHalf(1 + 2 ** -11), 0x3c00); // tie between 1 and 1+2^-10: even (1)
+  assert.equal(floatToHalf(1 + 3 * 2 ** -11), 0x3c02); // tie between 1+2^-10 and 1+2^-9: even
+  assert.equal(floatToHalf(1 + 2 ** -11 + 2 ** -20), 0x3c01);
+  assert.equal(floatToHalf(2 ** -25), 0); // half the smallest subnormal: tie to even (0)
+  assert.equal(floatToHalf(1.5 * 2 ** -24), 0x0002); // tie between subnormals 1 and 2: even
+  assert.equal(floatToHalf(-1e-9), 0x8000);
+  assert.equal(floatToHalf(65520), 0x7c00); // rounds past the largest half
+  const vals = Float32Array.from([0.1, -3.14159, 1e-5, 1000.7, 0]);
+  const st = parseSafetensors(Buffer.concat(encodeSafetensors([{ name: 'w', shape: [5], data: vals, dtype: 'F16' }], { a: 'b' })), 'h.safetensors');
+  assert.equal(st.entries.get('w')!.dtype, 'F16');
+  assert.equal(st.metadata.a, 'b');
+  const back = st.tensors.get('w')!.data;
+  for (let i = 0; i < vals.length; i++) assert.ok(Math.abs(back[i] - vals[i]) <= Math.abs(vals[i]) * 2 ** -11 + 2 ** -25, `${vals[i]} -> ${back[i]}`);
+  assert.throws(() => encodeSafetensors([{ name: 'w', shape: [1], data: Float32Array.from([7e4]), dtype: 'F16' }]), /beyond half precision/);
 });
 
 const okEntry = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };

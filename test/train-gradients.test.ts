@@ -1,12 +1,16 @@
 // Parameter gradients of a whole tiny Johnson-style network (3 -> 4 channels, one stride-2 conv, one residual
 // block, one upsampling, 16 px, batch 2): loss = Σ output·r for a fixed random r; the gradient of every weight,
 // instance-norm scale and shift against central finite differences (float64 reference), and onnxruntime's
-// run of the same graph against the reference. Both upsamplings: transposed conv and resize-convolution.
+// run of the same graph against the reference. Both upsamplings: transposed conv and resize-convolution. The training
+// step's stability term (the network on noisy crops too): its value against two separate runs, its gradient against FD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { numel } from '../src/graph/ir.js';
 import { gradients } from '../src/graph/autodiff.js';
 import { buildFastGraph } from '../src/fast/network.js';
+import { evaluate } from '../src/graph/reference.js';
+import { buildTrainGraph } from '../src/train/step-graph.js';
+import { withNoise } from '../src/train/dataset.js';
 import type { FastCheckpoint, FastLayer, FastLayerKind } from '../src/fast/checkpoint-format.js';
 import { randn } from './helpers/rand.js';
 import { assertGradientsMatchFd, assertOrtMatchesReference } from './helpers/gradcheck.js';
@@ -59,3 +63,32 @@ for (const up of ['convT', 'upconv'] as const) {
     await assertOrtMatchesReference(g, loss, grads, feeds, 1e-4);
   });
 }
+
+test('the stability term w·mean((f(x + noise) − f(x))²): value against two separate runs, parameter gradients against finite differences', async () => {
+  const net = tinyNetwork('upconv');
+  const w = 3;
+  const spec = { weights: undefined as never, contentLayers: [], styleLayers: [], contentWeight: 0, styleWeight: 0, tvWeight: 0, pool: 'max' as const, stabilityWeight: w };
+  const tg = buildTrainGraph(net, spec, 2, 16);
+  assert.ok(tg.perturbed && tg.terms.stability && !tg.terms.content && !tg.terms.style && !tg.terms.tv);
+  const x = randn(2 * 3 * 16 * 16, 8, 60).map((v) => Math.min(255, Math.max(0, v + 127.5)));
+  const xn = withNoise(x, 8, 11);
+  const feeds: Record<string, Float32Array> = { [tg.input.name]: x, [tg.perturbed.name]: xn };
+  for (const p of tg.params) feeds[p.value.name] = p.data;
+  // the same network with its weights as constants, run on x and on x + noise on their own
+  const inf = buildFastGraph(net, { batch: 2, height: 16, width: 16 });
+  const [fx] = evaluate(inf.graph, { [inf.input.name]: x }, [inf.output]);
+  const [fxn] = evaluate(inf.graph, { [inf.input.name]: xn }, [inf.output]);
+  let want = 0;
+  for (let i = 0; i < fx.length; i++) want += (fxn[i] - fx[i]) ** 2;
+  want = (w * want) / fx.length;
+  assert.ok(want > 1, `the noise changes the output (term ${want})`);
+  const byName = (n: string) => tg.graph.outputs.find((v) => v.name === n)!;
+  const [got, total] = evaluate(tg.graph, feeds, [byName(tg.terms.stability), byName(tg.total)]);
+  assert.ok(Math.abs(got[0] - want) <= 1e-9 * want, `stability ${got[0]} vs ${want} from two runs`);
+  assert.equal(total[0], got[0]);
+  const grads = tg.grads.map(byName);
+  // the term is a difference of two near-equal outputs, so its gradient is small beside their curvature: a step of
+  // 1e-4 leaves a 0.6% truncation error here (the float64 reference affords 1e-6, within 1e-6 of the analytic)
+  assertGradientsMatchFd(tg.graph, byName(tg.total), tg.params.map((p) => p.value), grads, feeds, 'stability term', 1e-6, 1e-6);
+  await assertOrtMatchesReference(tg.graph, byName(tg.total), grads, feeds, 1e-4);
+});

@@ -144,6 +144,33 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   }
   const g = new Graph();
   const input = g.input('image', [batch, 3, h, w]);
+  const params: FastParam[] = [];
+  const output = g.output(networkOn(g, ckpt, input, exact, up, paramMaker(g, opts.params ?? 'constant', params), 'stylized'));
+  return { graph: g, input, output, params };
+}
+
+/**
+ * A second copy of a network built with params 'input' (e.g. for a perturbed batch in training): the same layers on
+ * `input` (of `fast.input`'s shape) in `fast.graph`, reading the same parameter inputs, so that the gradient with
+ * respect to each parameter sums both uses. Returns the copy's output (not marked as a graph output).
+ */
+export function addFastBranch(fast: FastGraph, ckpt: FastCheckpoint, input: Value, name: string): Value {
+  if (fast.params.length === 0) throw new StyleloomError('E_INTERNAL', 'addFastBranch needs a network built with params: input');
+  let k = 0;
+  const reuse: ParamMaker = (pname, _data, shape) => {
+    const p = fast.params[k++];
+    if (!p || p.value.shape.join() !== shape.join()) throw new StyleloomError('E_INTERNAL', `addFastBranch: parameter ${pname} does not match the network's ${p?.value.name}`);
+    return p.value;
+  };
+  const exact = fast.input.shape[2] === fast.output.shape[2] && fast.input.shape[3] === fast.output.shape[3];
+  const out = networkOn(fast.graph, ckpt, input, exact, 'convtranspose', reuse, name);
+  if (k !== fast.params.length) throw new StyleloomError('E_INTERNAL', `addFastBranch used ${k} of ${fast.params.length} parameters`);
+  return out;
+}
+
+/** The layers of `ckpt` on `input` in `g` (padding to a multiple of 4 and cropping back when `exact`), named `outName`. */
+function networkOn(g: Graph, ckpt: FastCheckpoint, input: Value, exact: boolean, up: 'subpixel' | 'convtranspose', param: ParamMaker, outName: string): Value {
+  const [, , h, w] = input.shape;
   const padOf = (n: number) => {
     const p = (4 - (n % 4)) % 4;
     return [Math.floor(p / 2), p - Math.floor(p / 2)];
@@ -153,8 +180,6 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   let x = pt + pb + pl + pr > 0 ? g.add1('ReflectPad', [input], { pads: [pt, pl, pb, pr] }, 'pad_to_4') : input;
 
   const L = ckpt.layers;
-  const params: FastParam[] = [];
-  const param = paramMaker(g, opts.params ?? 'constant', params);
   for (let k = 0; k < L.length; k++) {
     if (RESIDUAL_START.test(L[k].name) && k + 1 < L.length) {
       x = g.add1('Add', [x, layer(g, layer(g, x, L[k], up, param), L[k + 1], up, param)], {}, `${L[k].name.slice(0, -1)}_sum`);
@@ -166,7 +191,6 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   const crop = exact ? [pt, pl, x.shape[2] - h - pt, x.shape[3] - w - pl] : [0, 0, 0, 0];
   if (crop.some((c) => c < 0)) throw new StyleloomError('E_INTERNAL', `fast network output [${x.shape}] smaller than ${h}x${w}`);
   const cropped = crop.some((c) => c > 0);
-  x = g.add1('Clip', [x], { min: 0, max: 255 }, cropped ? 'clip' : 'stylized');
-  const output = g.output(cropped ? g.add1('Crop', [x], { pads: crop }, 'stylized') : x);
-  return { graph: g, input, output, params };
+  x = g.add1('Clip', [x], { min: 0, max: 255 }, cropped ? 'clip' : outName);
+  return cropped ? g.add1('Crop', [x], { pads: crop }, outName) : x;
 }

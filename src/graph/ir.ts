@@ -91,6 +91,10 @@ export class Graph implements GraphBuilder {
   mse(a: Value, target: Value, name = 'mse'): Value {
     return this.add1('Mse', [a, target], {}, name);
   }
+  /** mean((a - b)²), a gradient to both (mse's target gets none). */
+  sqDiff(a: Value, b: Value, name = 'sqdiff'): Value {
+    return this.add1('SqDiff', [a, b], {}, name);
+  }
   tv(x: Value, name = 'tv'): Value {
     return this.add1('Tv', [x], {}, name);
   }

@@ -20,7 +20,7 @@ export type PoolOpName = 'MaxPool2' | 'MaxUnpool2' | 'AvgPool2' | 'AvgPool2Grad'
 export type ElementwiseOpName = 'Relu' | 'ReluGrad' | 'Tanh' | 'TanhGrad' | 'Clip' | 'ClipGrad' | 'Scale' | 'Affine' | 'Add';
 export type NormOpName = 'InstanceNorm' | 'InstanceNormGrad';
 export type LayoutOpName = 'ReflectPad' | 'ReflectPadGrad' | 'ZeroPad' | 'Crop' | 'DepthToSpace' | 'SpaceToDepth' | 'Upsample2';
-export type LossOpName = 'Gram' | 'GramGrad' | 'GuidedGram' | 'GuidedGramGrad' | 'Mse' | 'MseGrad' | 'WeightedMse' | 'WeightedMseGrad' | 'Tv' | 'TvGrad' | 'Dot' | 'ScaleBy';
+export type LossOpName = 'Gram' | 'GramGrad' | 'GuidedGram' | 'GuidedGramGrad' | 'Mse' | 'MseGrad' | 'SqDiff' | 'WeightedMse' | 'WeightedMseGrad' | 'Tv' | 'TvGrad' | 'Dot' | 'ScaleBy';
 export type OpName = ConvOpName | PoolOpName | ElementwiseOpName | NormOpName | LayoutOpName | LossOpName;
 
 export interface Node {

@@ -7,5 +7,7 @@ export interface LossTerms {
   content: number;
   style: number;
   tv: number;
+  /** Training with a stability weight: w · mean((f(perturbed) − f(x))²); absent otherwise. */
+  stability?: number;
   total: number;
 }

@@ -196,6 +196,14 @@ export const OPTION_ROWS = [
     doc: "smallest share of a photo's short side one training crop covers: each crop's side is drawn in [x, 1] of it, then scaled to {size} (1: the whole short side; lower: more, closer crops from few photos)", example: 0.4,
   },
   {
+    key: 'stabilityWeight', kind: 'number', jobs: ['train'], arg: 'x', min: 0, default: 0, api: false,
+    doc: 'weight of the stability term for video (0 = off): each step also runs the crops with Gaussian noise of {stabilityNoise} grey levels through the network and adds x · mean((f(noisy) − f(crop))²) over the output pixels (0..255); about doubles the network part of a step', example: 1,
+  },
+  {
+    key: 'stabilityNoise', kind: 'number', jobs: ['train'], arg: 'std', min: 0, exclusiveMin: true, max: 128, default: 8, api: false,
+    doc: 'with {stabilityWeight}: standard deviation of the noise added to the crops, grey levels of 0..255 (the noisy crop clipped to 0..255)', example: 4,
+  },
+  {
     key: 'upsample', kind: 'choice', choices: UPSAMPLE_KINDS, jobs: ['train'], arg: 'kind', default: 'resize', api: false,
     doc: "the network's two x2 upsamplings: resize (nearest x2, then a 3x3 conv: no checkerboard) or transposed (stride-2 transposed convs, as the demo networks)", example: 'transposed',
   },

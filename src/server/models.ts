@@ -2,7 +2,7 @@
 // layer list) and the fast-style networks in a models folder.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { StyleloomError } from '../errors.js';
 import { readSafetensors } from '../model/safetensors.js';
 import { VGG19_LAYERS } from '../model/vgg19.js';
@@ -11,8 +11,7 @@ import type { VggInfo } from './api-types.js';
 
 export type { VggInfo } from './api-types.js';
 
-/** The repository (package) root: dist/src/server/ -> ../../.. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { PACKAGE_ROOT } from '../util/package-root.js';
 
 
 export interface FastModelInfo {

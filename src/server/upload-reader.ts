@@ -77,16 +77,17 @@ function answerStalled(reply: FastifyReply, ms: number): void {
 /** Reads the parts of `req` into `dir` (which must exist). */
 export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: string, limits: UploadLimits): Promise<Upload> {
   const temps: string[] = [];
-  // each temp file's write, settled: an upload that is gone wins the race below while its write stream may
-  // still be opening the file, so cleanup waits for the writes before removing (else the file outlives it)
-  const writes: Promise<unknown>[] = [];
+  // each temp file's stream, closed: an upload that is gone wins the race below while its write stream may
+  // still be opening the file (even after the pipeline has failed), so cleanup waits for every stream's
+  // 'close' (emitted once its file is open and closed again, or its open failed) before removing
+  const closed: Promise<unknown>[] = [];
   const upload: Upload = {
     fields: Object.create(null) as Record<string, string>,
     bytes: 0,
     styles: [],
     masks: { mask: [], style_mask: [], style_region: [] },
     cleanup: async () => {
-      await Promise.all(writes);
+      await Promise.all(closed);
       await Promise.all(temps.map((p) => fs.rm(p, { force: true })));
     },
   };
@@ -129,8 +130,10 @@ export async function readUpload(req: FastifyRequest, reply: FastifyReply, dir: 
         temps.push(tmp);
         const before = state.total;
         // past the per-file limit the plugin fails the stream with FST_REQ_FILE_TOO_LARGE (413)
-        const write = pipeline(part.file, counter(state, limits), createWriteStream(tmp, { flags: 'wx' }), { signal: gone.signal });
-        writes.push(write.catch(() => undefined));
+        const out = createWriteStream(tmp, { flags: 'wx' });
+        closed.push(new Promise((resolve) => out.once('close', () => resolve(undefined))));
+        const write = pipeline(part.file, counter(state, limits), out, { signal: gone.signal });
+        write.catch(() => undefined);
         await Promise.race([write, goneError]);
         const p: UploadPart = { path: tmp, bytes: state.total - before, filename: part.filename };
         if (part.fieldname === 'content') {

@@ -1,13 +1,13 @@
 // The training photos: a folder read recursively (any format sharp reads; unreadable files skipped with a
 // warning and counted, each kept file's SHA-256 for the manifest), and seeded batches of random square crops
 // (the whole short side, or a random share of it from a decoded copy kept in memory) with horizontal flips, decoded
-// ahead of the training step in a small prefetch queue.
+// ahead of the training step in a small prefetch queue; with a noise level, each batch also with seeded Gaussian noise.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { StyleloomError } from '../errors.js';
-import type { Rng } from '../util/rng.js';
+import { Rng } from '../util/rng.js';
 
 export interface Photo {
   /** Absolute path, and the path relative to the folder (with '/'), as the manifest lists it. */
@@ -80,6 +80,8 @@ interface CropPlan {
 export interface Batch {
   /** [batch, 3, size, size] RGB 0..255. */
   data: Float32Array;
+  /** With a noise level: the crops plus Gaussian noise of that std, clipped to 0..255 (the stability term's input). */
+  perturbed?: Float32Array;
   /** The RNG state right after this batch's plan was drawn (what a checkpoint after this step saves). */
   rngAfter: ReturnType<Rng['getState']>;
 }
@@ -151,11 +153,20 @@ async function scaledCrop(img: Decoded, plan: CropPlan, size: number, minScale: 
   copyPlanar(data, size, 0, 0, size, plan.flip, out, offset);
 }
 
+/** `data` plus N(0, std²) noise from `new Rng(seed)`, clipped to 0..255. */
+export function withNoise(data: Float32Array, std: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Math.min(255, Math.max(0, data[i] + std * rng.normal()));
+  return out;
+}
+
 /**
  * Batches of `batch` crops of side `size`, planned from `rng` in order and decoded `depth` batches ahead, so the
  * same seed (or RNG state) gives the same batches. A photo that fails to decode is skipped (warned once) for the
  * next one in the folder's order. With `minScale` below 1 each crop covers a random share in [minScale, 1] of the
- * photo's short side (one more draw per crop), cut from a decoded copy kept in memory.
+ * photo's short side (one more draw per crop), cut from a decoded copy kept in memory. With `noiseStd` above 0 each
+ * batch also comes with a noisy copy (one more draw per batch seeds its noise).
  */
 export class BatchQueue {
   private readonly pending: Promise<Batch>[] = [];
@@ -171,6 +182,7 @@ export class BatchQueue {
     private readonly warn: (line: string) => void = () => {},
     private readonly depth = 2,
     private readonly minScale = 1,
+    private readonly noiseStd = 0,
   ) {
     for (let k = 0; k < depth; k++) this.pending.push(this.load());
   }
@@ -195,6 +207,8 @@ export class BatchQueue {
       if (this.minScale < 1) plan.fs = this.rng.nextFloat();
       plans.push(plan);
     }
+    // one draw seeds the batch's noise, so the plans stay one short stream and the noise is made after decoding
+    const noiseSeed = this.noiseStd > 0 ? this.rng.nextUint32() : undefined;
     const rngAfter = this.rng.getState();
     const data = new Float32Array(this.batch * 3 * this.size * this.size);
     const one = async (plan: CropPlan, i: number) => {
@@ -214,7 +228,7 @@ export class BatchQueue {
       }
       throw new StyleloomError('E_INPUT', `${this.set.dir}: no training photo could be decoded; check the files`);
     };
-    const p = Promise.all(plans.map(one)).then(() => ({ data, rngAfter }));
+    const p = Promise.all(plans.map(one)).then((): Batch => (noiseSeed === undefined ? { data, rngAfter } : { data, perturbed: withNoise(data, this.noiseStd, noiseSeed), rngAfter }));
     p.catch(() => undefined); // surfaced when next() hands it out
     return p;
   }

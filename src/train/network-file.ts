@@ -52,9 +52,20 @@ function metadataOf(info: NetworkInfo, layers: readonly LayerShape[], format: st
   };
 }
 
+/** How a network file is written besides its content: the parameters' precision and metadata fields added. */
+export interface NetworkFileOptions {
+  /** F16 halves the file (a built-in network's form); F32 (default) is what training writes. */
+  dtype?: 'F32' | 'F16';
+  /** More metadata fields (e.g. `builtin`); they cannot replace the ones the reader checks. */
+  extra?: Record<string, string>;
+}
+
 /** The network file's bytes (as chunks): the parameters and the metadata. */
-export function encodeNetworkFile(net: FastCheckpoint, info: NetworkInfo): Uint8Array[] {
-  return encodeSafetensors(paramTensors(net), metadataOf(info, net.layers, NETWORK_FORMAT));
+export function encodeNetworkFile(net: FastCheckpoint, info: NetworkInfo, options: NetworkFileOptions = {}): Uint8Array[] {
+  const meta = metadataOf(info, net.layers, NETWORK_FORMAT);
+  for (const k of Object.keys(options.extra ?? {})) if (k in meta) throw new StyleloomError('E_INTERNAL', `network file: metadata field ${k} is the format's own`);
+  const tensors = paramTensors(net).map((t) => ({ ...t, dtype: options.dtype }));
+  return encodeSafetensors(tensors, { ...meta, ...options.extra });
 }
 
 /** A checkpoint's bytes: the network file's content plus Adam's moments (flat, parameter order) and the state. */

@@ -1,16 +1,19 @@
 // The training step as one graph: the transform network (weights as inputs) on a batch of content crops ->
-// VGG features of its output and of the crops -> content, Gram style and TV losses -> d(total)/d(every weight).
+// VGG features of its output and of the crops -> content, Gram style, TV (and stability) losses -> d(total)/d(every weight).
 import { StyleloomError } from '../errors.js';
 import { gradients } from '../graph/autodiff.js';
 import { Graph, numel, type Value } from '../graph/ir.js';
-import { buildFastGraph, type FastParam } from '../fast/network.js';
+import { addFastBranch, buildFastGraph, type FastParam } from '../fast/network.js';
 import type { FastCheckpoint } from '../fast/checkpoint-format.js';
 import { buildVggFeatures } from '../loss/vgg-graph.js';
 import type { LossSpec } from '../loss/gatys.js';
 import { CAFFE_MEAN_BGR } from '../model/vgg19.js';
 
 /** The loss options a training step uses (the Gatys loss's, without masks, layer weights or temporal terms). */
-export type TrainLossSpec = Pick<LossSpec, 'weights' | 'contentLayers' | 'styleLayers' | 'contentWeight' | 'styleWeight' | 'tvWeight' | 'pool'>;
+export type TrainLossSpec = Pick<LossSpec, 'weights' | 'contentLayers' | 'styleLayers' | 'contentWeight' | 'styleWeight' | 'tvWeight' | 'pool'> & {
+  /** Weight of the stability term (0 or absent: no perturbed batch, the graph as without it). */
+  stabilityWeight?: number;
+};
 
 export interface TrainGraph {
   graph: Graph;
@@ -20,8 +23,10 @@ export interface TrainGraph {
   params: FastParam[];
   /** One input per style layer: the style image's Gram repeated per crop, [batch, C, C] (or [C, C] for batch 1). */
   styleTargets: Map<string, Value>;
+  /** With a stability weight: [batch, 3, size, size], the crops perturbed (with noise), through the same network. */
+  perturbed?: Value;
   /** Output names of the weighted terms present (a term of weight 0 is left out). */
-  terms: { content?: string; style?: string; tv?: string };
+  terms: { content?: string; style?: string; tv?: string; stability?: string };
   total: string;
   /** Output names of d(total)/d(param), in `params` order. */
   grads: string[];
@@ -44,10 +49,13 @@ function toCaffeSpace(g: Graph, x: Value, consts: { w?: Value; b?: Value }, name
 /**
  * The loss of a batch (each term the mean over its crops: LOSS.md's content and style terms of the output against
  * the crop and the style's Grams, the TV of the output) and its gradient with respect to every network weight.
+ * With `stabilityWeight` w > 0 the perturbed crops x' go through the same network and add
+ * w · mean((f(x') − f(x))²) over every output value (RGB 0..255), differentiated through both branches.
  */
 export function buildTrainGraph(net: FastCheckpoint, spec: TrainLossSpec, batch: number, size: number): TrainGraph {
+  const stability = spec.stabilityWeight ?? 0;
   const active = { content: spec.contentWeight !== 0, style: spec.styleWeight !== 0, tv: spec.tvWeight !== 0 };
-  if (!active.content && !active.style && !active.tv) throw new StyleloomError('E_USAGE', 'the content, style and tv weights are all 0: nothing to train');
+  if (!active.content && !active.style && !active.tv && stability === 0) throw new StyleloomError('E_USAGE', 'the content, style, tv and stability weights are all 0: nothing to train');
   const fast = buildFastGraph(net, { batch, height: size, width: size, params: 'input' });
   const g = fast.graph;
   const consts = {};
@@ -84,10 +92,18 @@ export function buildTrainGraph(net: FastCheckpoint, spec: TrainLossSpec, batch:
     names.tv = term.name;
     terms.push(term);
   }
+  let perturbed: Value | undefined;
+  if (stability !== 0) {
+    perturbed = g.input('image_perturbed', fast.input.shape);
+    const out2 = addFastBranch(fast, net, perturbed, 'stylized_perturbed');
+    const term = g.output(g.scale(g.sqDiff(out2, fast.output, 'stability_sqdiff'), stability, 'loss_stability'));
+    names.stability = term.name;
+    terms.push(term);
+  }
   const total = g.output(terms.length > 1 ? g.sum(terms, 'loss_total') : g.scale(terms[0], 1, 'loss_total'));
   const grads = gradients(g, total, fast.params.map((p) => p.value));
   for (const gv of grads) g.output(gv);
-  return { graph: g, input: fast.input, params: fast.params, styleTargets, terms: names, total: total.name, grads: grads.map((v) => v.name) };
+  return { graph: g, input: fast.input, params: fast.params, styleTargets, perturbed, terms: names, total: total.name, grads: grads.map((v) => v.name) };
 }
 
 /**

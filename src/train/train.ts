@@ -149,7 +149,7 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
 
   const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
-  const spec: TrainLossSpec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool };
+  const spec: TrainLossSpec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool, stabilityWeight: o.stabilityWeight };
   const arch = resumed?.info.architecture ?? o.architecture ?? architectureFor(o.networkWidth, o.upsample);
   const rng = new Rng(o.seed);
   const net = resumed ? resumed.net : initNetwork(arch, rng);
@@ -167,7 +167,7 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
   const adam = trainingAdam(o.lr);
   if (resumed) adam.setState({ kind: 'adam', t: resumed.state.adamT, m: resumed.adam!.m, v: resumed.adam!.v });
   const previewer = o.preview ? await Previewer.create(o.preview, o, net) : undefined;
-  const queue = new BatchQueue(photos, rng, o.batch, o.size, warn, 2, o.cropScale);
+  const queue = new BatchQueue(photos, rng, o.batch, o.size, warn, 2, o.cropScale, o.stabilityWeight > 0 ? o.stabilityNoise : 0);
   const history = resumed ? [...resumed.state.lossHistory] : [];
   let rngState = resumed ? resumed.state.rng : rng.getState();
   const start = resumed?.state.iteration ?? 0;
@@ -194,7 +194,7 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
       }
       const b = await queue.next();
       const t = performance.now();
-      const loss = await step.evaluate(b.data, grad);
+      const loss = await step.evaluate(b.data, grad, b.perturbed);
       if (!Number.isFinite(loss.total) || !grad.every(Number.isFinite)) {
         throw new StyleloomError('E_DIVERGED', `the loss became ${loss.total} at iteration ${iter}; lower {lr} (${o.lr}) and train again`);
       }

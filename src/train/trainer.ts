@@ -12,8 +12,11 @@ import { buildTrainGraph, type TrainGraph, type TrainLossSpec } from './step-gra
 
 export interface TrainStep {
   readonly graph: TrainGraph;
-  /** Loss terms of the batch and d(total)/d(params) written into `grad` (flat, parameter order). */
-  evaluate(batch: Float32Array, grad: Float32Array): Promise<LossTerms>;
+  /**
+   * Loss terms of the batch and d(total)/d(params) written into `grad` (flat, parameter order); `perturbed` (the
+   * batch with noise) is required when the graph has a stability term.
+   */
+  evaluate(batch: Float32Array, grad: Float32Array, perturbed?: Float32Array): Promise<LossTerms>;
   release(): Promise<void>;
 }
 
@@ -44,8 +47,12 @@ export async function createTrainStep(
   const wanted = [...Object.values(termNames).filter((x): x is string => x !== undefined), tg.total, ...tg.grads];
   return {
     graph: tg,
-    async evaluate(data, grad) {
+    async evaluate(data, grad, perturbed) {
       const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = { ...targets, [tg.input.name]: { data, dims: tg.input.shape } };
+      if (tg.perturbed) {
+        if (!perturbed || perturbed.length !== data.length) throw new StyleloomError('E_INTERNAL', `the stability term needs a perturbed batch of ${data.length} values, got ${perturbed?.length}`);
+        feeds[tg.perturbed.name] = { data: perturbed, dims: tg.perturbed.shape };
+      }
       for (const p of tg.params) feeds[p.value.name] = { data: p.data, dims: p.value.shape };
       const out = await runner.run(feeds, wanted);
       let o = 0;
@@ -55,7 +62,9 @@ export async function createTrainStep(
       }
       if (o !== grad.length) throw new StyleloomError('E_INTERNAL', `gradient has ${o} values for ${grad.length} parameters`);
       const term = (n?: string) => (n ? out[n][0] : 0);
-      return { content: term(termNames.content), style: term(termNames.style), tv: term(termNames.tv), total: out[tg.total][0] };
+      const terms: LossTerms = { content: term(termNames.content), style: term(termNames.style), tv: term(termNames.tv), total: out[tg.total][0] };
+      if (termNames.stability) terms.stability = term(termNames.stability);
+      return terms;
     },
     release: () => runner.release(),
   };

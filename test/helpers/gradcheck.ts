@@ -35,11 +35,14 @@ export async function runOnOrt(g: Graph, feeds: Record<string, Float32Array>): P
   }
 }
 
-/** Each analytic gradient (grads[k] of wrt[k]) within `tol` (max error / max |fd|) of finite differences, and not all zero. */
-export function assertGradientsMatchFd(g: Graph, loss: Value, wrt: readonly Value[], grads: readonly Value[], feeds: Record<string, Float32Array>, label: string, tol = 1e-6): void {
+/**
+ * Each analytic gradient (grads[k] of wrt[k]) within `tol` (max error / max |fd|) of finite differences of step
+ * `eps`, and not all zero.
+ */
+export function assertGradientsMatchFd(g: Graph, loss: Value, wrt: readonly Value[], grads: readonly Value[], feeds: Record<string, Float32Array>, label: string, tol = 1e-6, eps = 1e-4): void {
   const analytic = evaluate(g, feeds, [...grads]);
   wrt.forEach((v, k) => {
-    const fd = finiteDifference(g, loss, feeds, v.name);
+    const fd = finiteDifference(g, loss, feeds, v.name, eps);
     const err = maxRelErr(analytic[k], fd);
     assert.ok(err < tol, `${label}, d/d${v.name}: max |analytic - fd| / max |fd| = ${err}`);
     assert.ok(Math.max(...fd.map(Math.abs)) > 0, `${label}: d/d${v.name} is not trivially zero`);

@@ -2,7 +2,7 @@
 // error (plain, and weighted per pixel: the video's temporal term), total variation and the dot product with
 // a given tensor, each next to its gradient op (ScaleBy is Dot's).
 import { StyleloomError } from '../../errors.js';
-import { f32, num, expectRank, expectSame, size, map2, type Arr, type OpDef } from './common.js';
+import { f32, num, expectRank, expectSame, size, map2, type Arr, type OnnxEmitter, type OpDef } from './common.js';
 import type { LossOpName } from '../types.js';
 
 /** Forward differences along the last (axis 3) or second-to-last (axis 2) axis of an NCHW array. */
@@ -25,6 +25,20 @@ function masked(f: Arr, m: Arr, c: number, hw: number): Float64Array {
   const out = new Float64Array(c * hw);
   for (let i = 0; i < c; i++) for (let k = 0; k < hw; k++) out[i * hw + k] = f.data[i * hw + k] * m.data[k];
   return out;
+}
+
+/** mean((a - b)²) over all elements, as a scalar tensor. */
+function meanSquaredDifference(a: ArrayLike<number>, b: ArrayLike<number>) {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+  return { data: Float64Array.of(s / a.length), shape: [] as number[] };
+}
+
+/** The same in ONNX: ReduceMean((a - b)²). */
+function meanSquaredDifferenceOnnx(e: OnnxEmitter, a: string, b: string, outs: string[]): void {
+  const [d] = e.node('Sub', [a, b]);
+  const [q] = e.node('Mul', [d, d]);
+  e.node('ReduceMean', [q], { keepdims: 0 }, outs);
 }
 
 export const LOSS_OPS = {
@@ -196,16 +210,24 @@ export const LOSS_OPS = {
       const [a, t] = node.inputs;
       return [gy ? g.add1('MseGrad', [a, t, gy], {}, `${node.outputs[0].name}_d`) : null, null];
     },
-    evaluate([a, t]) {
-      let s = 0;
-      for (let k = 0; k < a.data.length; k++) s += (a.data[k] - t.data[k]) ** 2;
-      return [{ data: Float64Array.of(s / a.data.length), shape: [] }];
+    evaluate: ([a, t]) => [meanSquaredDifference(a.data, t.data)],
+    onnx: (e, _n, [a, t], outs) => meanSquaredDifferenceOnnx(e, a, t, outs),
+  },
+
+  /** mean((a - b)²) as a scalar, differentiated with respect to both inputs (e.g. two branches of one network). */
+  SqDiff: {
+    infer([a, b]) {
+      expectSame('SqDiff', a, b);
+      return [f32([])];
     },
-    onnx(e, _n, [a, t], outs) {
-      const [d] = e.node('Sub', [a, t]);
-      const [q] = e.node('Mul', [d, d]);
-      e.node('ReduceMean', [q], { keepdims: 0 }, outs);
+    backward(g, node, [gy]) {
+      if (!gy) return [null, null];
+      const [a, b] = node.inputs;
+      const base = node.outputs[0].name;
+      return [g.add1('MseGrad', [a, b, gy], {}, `${base}_da`), g.add1('MseGrad', [b, a, gy], {}, `${base}_db`)];
     },
+    evaluate: ([a, b]) => [meanSquaredDifference(a.data, b.data)],
+    onnx: (e, _n, [a, b], outs) => meanSquaredDifferenceOnnx(e, a, b, outs),
   },
 
   /** gy · 2 (a - t) / numel. */
