@@ -18,6 +18,7 @@ import { addAudioCommand } from './audio.js';
 import { addVideoCommand } from './video.js';
 import { addScoreCommand } from './score.js';
 import { addTrainCommand } from './train.js';
+import { addModelsCommand } from './models.js';
 import { resumeFromFlags } from './resume.js';
 import { statePathFor } from '../transfer/resume.js';
 import { writeStateFile } from '../transfer/state-file.js';
@@ -146,6 +147,7 @@ export function buildProgram(signal: AbortSignal): Command {
   addVideoCommand(program, signal);
   addScoreCommand(program, signal);
   addTrainCommand(program, signal);
+  addModelsCommand(program);
   addServeCommand(program, signal);
   addWorkerCommand(program, signal);
   return program;

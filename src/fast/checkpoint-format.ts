@@ -15,6 +15,8 @@ export interface FastLayer {
   cin: number;
   cout: number;
   relu: boolean;
+  /** Reflection padding before the convolution instead of zero padding (styleloom's own networks; absent: zeros, as the demo checkpoints). */
+  pad?: 'reflect';
   /** ONNX layout: conv and upconv OIHW [cout, cin, k, k]; transposed conv [cin, cout, k, k]. */
   weight: Float32Array;
   weightShape: [number, number, number, number];

@@ -63,6 +63,9 @@ export function bareOutputSide(n: number): number {
 /** Smallest side the exact-size network takes (reflection padding needs at least 2 pixels). */
 export const FAST_MIN_SIDE = 2;
 
+/** Smallest side a network with reflection-padded convolutions takes: 9x9 convs mirror 4 pixels, the 1/4-size level 1. */
+export const REFLECT_MIN_SIDE = 5;
+
 /**
  * The transposed conv (weight [C_in, C_out, k, k], stride s, no padding at the start, output s·n) as a conv
  * with weight [s²·C_out, C_in, D+1, D+1], D = floor((k−1)/s), top/left padding D, whose output channel
@@ -97,8 +100,15 @@ function paramMaker(g: Graph, mode: 'constant' | 'input', params: FastParam[]): 
   };
 }
 
+/** `x` padded for `L`'s convolution by `pads` [top, left, bottom, right]: mirrored (the layer's pad 'reflect') or left to the conv's zeros. */
+function padFor(g: Graph, x: Value, L: FastLayer, pads: number[]): { x: Value; pads: number[] } {
+  if (L.pad !== 'reflect' || pads.every((p) => p === 0)) return { x, pads };
+  return { x: g.add1('ReflectPad', [x], { pads }, `${L.name}_pad`), pads: [0, 0, 0, 0] };
+}
+
 function layer(g: Graph, x: Value, L: FastLayer, upsample: 'subpixel' | 'convtranspose', param: ParamMaker): Value {
   let y: Value;
+  const p = (L.kernel - 1) / 2;
   if (L.kind === 'convT' && upsample === 'subpixel' && samePads(2 * x.shape[2], L.kernel, L.stride)[0] === 0 && samePads(2 * x.shape[3], L.kernel, L.stride)[0] === 0) {
     const sw = subpixelWeight(L.weight, L.cin, L.cout, L.kernel, L.stride);
     const D = sw.shape[2] - 1;
@@ -113,15 +123,18 @@ function layer(g: Graph, x: Value, L: FastLayer, upsample: 'subpixel' | 'convtra
   } else if (L.kind === 'upconv') {
     if (L.stride !== 2) throw new StyleloomError('E_INTERNAL', `${L.name}: resize-convolution upsamples by 2, not ${L.stride}`);
     const w = param(`${L.name}_w`, L.weight, L.weightShape);
-    y = g.add1('Conv', [g.add1('Upsample2', [x], {}, `${L.name}_up`), w], { pad: (L.kernel - 1) / 2 }, L.name);
+    const u = padFor(g, g.add1('Upsample2', [x], {}, `${L.name}_up`), L, [p, p, p, p]);
+    y = g.add1('Conv', [u.x, w], { pads: u.pads }, L.name);
   } else if (L.stride === 1) {
     const w = param(`${L.name}_w`, L.weight, L.weightShape);
-    y = g.add1('Conv', [x, w], { pad: (L.kernel - 1) / 2 }, L.name);
+    const u = padFor(g, x, L, [p, p, p, p]);
+    y = g.add1('Conv', [u.x, w], { pads: u.pads }, L.name);
   } else {
     const w = param(`${L.name}_w`, L.weight, L.weightShape);
     const [pt, pb] = samePads(x.shape[2], L.kernel, L.stride);
     const [pl, pr] = samePads(x.shape[3], L.kernel, L.stride);
-    y = g.add1('Conv', [x, w], { stride: L.stride, pads: [pt, pl, pb, pr] }, L.name);
+    const u = padFor(g, x, L, [pt, pl, pb, pr]);
+    y = g.add1('Conv', [u.x, w], { stride: L.stride, pads: u.pads }, L.name);
   }
   const scale = param(`${L.name}_scale`, L.scale, [L.cout]);
   const shift = param(`${L.name}_shift`, L.shift, [L.cout]);
@@ -141,6 +154,9 @@ export function buildFastGraph(ckpt: FastCheckpoint, opts: FastGraphOptions): Fa
   if (up === 'subpixel' && opts.params === 'input') throw new StyleloomError('E_INTERNAL', "fast network: upsample 'subpixel' needs constant weights");
   for (const [what, v, min] of [['height', h, exact ? FAST_MIN_SIDE : 1], ['width', w, exact ? FAST_MIN_SIDE : 1], ['batch', batch, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new StyleloomError('E_USAGE', `fast network ${what} ${v} is not valid; need an integer >= ${min}`);
+  }
+  if (exact && ckpt.layers.some((l) => l.pad === 'reflect') && Math.min(h, w) < REFLECT_MIN_SIDE) {
+    throw new StyleloomError('E_INPUT', `the image is ${w}x${h}; this network (reflection padding) needs at least ${REFLECT_MIN_SIDE} pixels per side`);
   }
   const g = new Graph();
   const input = g.input('image', [batch, 3, h, w]);

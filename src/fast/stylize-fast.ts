@@ -9,6 +9,7 @@ import { checkMaskAspect, compositeRgb, decodeHeldMask, resizeMask } from '../im
 import type { RgbImage } from '../image/types.js';
 import { createRunner, defaultThreads, type Runner } from '../runtime/session.js';
 import type { DeviceKind } from '../runtime/device.js';
+import { findFastModel, listFastModels } from './catalog.js';
 import { isNetworkFilePath, loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
 import { buildFastGraph, FAST_MIN_SIDE } from './network.js';
 import { fromPlanar, toPlanar } from './planar.js';
@@ -104,17 +105,21 @@ class FastModel implements LoadedFastModel {
 }
 
 /**
- * Where a model lives: `spec` as a path, else `$STYLELOOM_FAST_MODELS/<spec>` (a folder of model folders,
- * e.g. `STYLELOOM_FAST_MODELS=../shared/assets/fast-style styleloom fast --model wave ...`).
+ * Where a model lives: `spec` as a path, else a network called `spec` — in `$STYLELOOM_FAST_MODELS` (a folder of
+ * model folders and network files, e.g. `STYLELOOM_FAST_MODELS=../shared/assets/fast-style styleloom fast --model wave`)
+ * or built in (`styleloom models` lists them).
  */
 export async function resolveFastModelDir(spec: string): Promise<string> {
   const isDir = async (p: string) => (await stat(p).catch(() => null))?.isDirectory() ?? false;
   if (await isDir(spec)) return spec;
   if (isNetworkFilePath(spec) && (await stat(spec).catch(() => null))?.isFile()) return spec;
   const root = process.env.STYLELOOM_FAST_MODELS;
-  if (root && !spec.includes('/') && !spec.includes(path.sep) && (await isDir(path.join(root, spec)))) return path.join(root, spec);
-  const hint = root ? ` (nor a model in $STYLELOOM_FAST_MODELS=${root})` : '';
-  throw new StyleloomError('E_WEIGHTS', `${spec}: no such model directory or network file${hint}; pass a fast-style model folder (manifest.json + Variable files) or a .safetensors network from styleloom train`);
+  const byName = !spec.includes('/') && !spec.includes(path.sep) ? await findFastModel(spec, root) : undefined;
+  if (byName) return byName.path;
+  const names = (await listFastModels(root)).map((m) => m.name);
+  const known = names.length ? `; the networks by name: ${names.join(', ')}` : '';
+  const hint = root ? ` (nor a network in $STYLELOOM_FAST_MODELS=${root})` : '';
+  throw new StyleloomError('E_WEIGHTS', `${spec}: no such model directory, network file or network name${hint}${known}; pass one of those, a fast-style model folder (manifest.json + Variable files) or a .safetensors network from styleloom train`);
 }
 
 /** Load and validate a fast-style checkpoint folder, a network file (.safetensors) or a name under $STYLELOOM_FAST_MODELS. */

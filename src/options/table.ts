@@ -5,7 +5,7 @@
 import { POOL_KINDS } from '../loss/types.js';
 import { LINE_SEARCHES, OPTIMIZER_KINDS } from '../optim/types.js';
 import { DEVICE_KINDS } from '../runtime/device.js';
-import { NETWORK_WIDTHS, UPSAMPLE_KINDS } from '../train/architecture.js';
+import { NETWORK_WIDTHS, PADDING_KINDS, UPSAMPLE_KINDS } from '../train/architecture.js';
 import type { Row } from './types.js';
 
 /** Largest output side accepted (a 16384² image needs ~50 GB of activations at conv1). */
@@ -202,6 +202,10 @@ export const OPTION_ROWS = [
   {
     key: 'stabilityNoise', kind: 'number', jobs: ['train'], arg: 'std', min: 0, exclusiveMin: true, max: 128, default: 8, api: false,
     doc: 'with {stabilityWeight}: standard deviation of the noise added to the crops, grey levels of 0..255 (the noisy crop clipped to 0..255)', example: 4,
+  },
+  {
+    key: 'padding', kind: 'choice', choices: PADDING_KINDS, jobs: ['train'], arg: 'kind', default: 'reflect', api: false,
+    doc: "how the network's convolutions pad their borders: reflect (mirror the border: no dark frame or bright corner blobs) or zero (as the demo networks)", example: 'zero',
   },
   {
     key: 'upsample', kind: 'choice', choices: UPSAMPLE_KINDS, jobs: ['train'], arg: 'kind', default: 'resize', api: false,

@@ -97,7 +97,8 @@ export interface VggInfo {
 export interface ModelsView {
   /** The server's VGG-19 weights by file name; `name` null (with `error`) when it has none: then only mode=fast works. */
   vgg: { name: string | null; layers: string[]; preprocess?: string; defaultContentLayers?: string[]; defaultStyleLayers?: string[]; error?: string };
-  fast: { name: string }[];
+  /** The fast-style networks by name: the built-in ones first (trained by styleloom; `style` is the painting's file name among the samples), then the server's own. */
+  fast: { name: string; builtin: boolean; style?: string; title?: string; artist?: string; licence?: string }[];
   limits: { maxSize: number; maxIters: number; maxUploadMb: number; maxPixels: number; maxStyles: number; maxVideoSeconds: number; maxVideoPixels: number };
 }
 

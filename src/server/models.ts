@@ -1,6 +1,5 @@
 // What the server can run: the VGG-19 weights (resolved as the CLI does, read header-only for the
 // layer list) and the fast-style networks in a models folder.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { StyleloomError } from '../errors.js';
@@ -14,10 +13,7 @@ export type { VggInfo } from './api-types.js';
 export { PACKAGE_ROOT } from '../util/package-root.js';
 
 
-export interface FastModelInfo {
-  name: string;
-  path: string;
-}
+export { listFastModels, MODEL_NAME_RE, type FastModelInfo } from '../fast/catalog.js';
 
 /** The weights the server uses (--weights, STYLELOOM_WEIGHTS, the cache), read header-only. */
 export async function describeVgg(weights?: string): Promise<{ vgg: VggInfo | null; error?: string }> {
@@ -49,19 +45,4 @@ export function withoutPaths(s: string): string {
 /** Where fast models are looked for: the option, STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style beside the repository. */
 export function defaultFastModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.STYLELOOM_FAST_MODELS || path.resolve(PACKAGE_ROOT, '..', 'shared', 'assets', 'fast-style');
-}
-
-export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-/** Sub-folders of `dir` with a manifest.json (not loaded here; loading validates them fully). */
-export async function listFastModels(dir: string | undefined): Promise<FastModelInfo[]> {
-  if (!dir) return [];
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: FastModelInfo[] = [];
-  for (const e of entries) {
-    if (!e.isDirectory() || !MODEL_NAME_RE.test(e.name)) continue;
-    const p = path.join(dir, e.name);
-    if ((await fs.stat(path.join(p, 'manifest.json')).catch(() => null))?.isFile()) out.push({ name: e.name, path: p });
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
 }

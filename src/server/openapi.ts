@@ -223,7 +223,22 @@ export function openApiDocument(opts: { version: string }) {
                 error: { type: 'string' },
               },
             },
-            fast: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+            fast: {
+              type: 'array',
+              description: 'the fast-style networks by name: built-in ones (trained by styleloom) first, then the server\'s own',
+              items: {
+                type: 'object',
+                required: ['name', 'builtin'],
+                properties: {
+                  name: { type: 'string' },
+                  builtin: { type: 'boolean' },
+                  style: { type: 'string', description: 'built-in only: the painting it learned, by its file name among the samples' },
+                  title: { type: 'string' },
+                  artist: { type: 'string' },
+                  licence: { type: 'string' },
+                },
+              },
+            },
             limits: { type: 'object', properties: { maxSize: { type: 'integer' }, maxIters: { type: 'integer' }, maxUploadMb: { type: 'number' }, maxPixels: { type: 'integer' }, maxStyles: { type: 'integer' }, maxVideoSeconds: { type: 'number' }, maxVideoPixels: { type: 'integer' } } },
           },
         },

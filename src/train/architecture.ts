@@ -9,6 +9,9 @@ export type NetworkWidth = (typeof NETWORK_WIDTHS)[number];
 /** resize: nearest x2 then a 3x3 conv (no checkerboard); transposed: a stride-2 transposed conv (as the demo networks). */
 export const UPSAMPLE_KINDS = ['resize', 'transposed'] as const;
 export type UpsampleKind = (typeof UPSAMPLE_KINDS)[number];
+/** reflect: each convolution pads by mirroring the border (no dark frame or corner blobs); zero: as the demo networks. */
+export const PADDING_KINDS = ['reflect', 'zero'] as const;
+export type PaddingKind = (typeof PADDING_KINDS)[number];
 
 /** What the network file's metadata records of the architecture (with the layer list, enough to rebuild it). */
 export interface Architecture {
@@ -18,14 +21,16 @@ export interface Architecture {
   /** Channels after conv1, conv2, conv3 (full: 32, 64, 128; half: 16, 32, 64). */
   channels: [number, number, number];
   residualBlocks: number;
+  /** How the convolutions pad (absent in files written before it: zero); transposed convs always crop, never pad. */
+  padding?: PaddingKind;
 }
 
 /** A layer without its values: what the metadata lists. */
 export type LayerShape = Omit<FastLayer, 'weight' | 'weightShape' | 'shift' | 'scale'>;
 
-export function architectureFor(width: NetworkWidth, upsample: UpsampleKind): Architecture {
+export function architectureFor(width: NetworkWidth, upsample: UpsampleKind, padding: PaddingKind = 'zero'): Architecture {
   const c = width === 'full' ? 32 : 16;
-  return { name: 'johnson2016', width, upsample, channels: [c, 2 * c, 4 * c], residualBlocks: 5 };
+  return { name: 'johnson2016', width, upsample, channels: [c, 2 * c, 4 * c], residualBlocks: 5, padding };
 }
 
 /** The layers of `a` in order (names as the demo checkpoints': conv1..3, res<k>a/b, up1, up2, out). */
@@ -35,7 +40,9 @@ export function layerShapes(a: Architecture): LayerShape[] {
     throw new StyleloomError('E_INTERNAL', `architecture channels [${a.channels}] / blocks ${a.residualBlocks} are not positive integers`);
   }
   const up: FastLayerKind = a.upsample === 'resize' ? 'upconv' : 'convT';
-  const L = (name: string, kind: FastLayerKind, kernel: number, stride: number, cin: number, cout: number, relu = true): LayerShape => ({ name, kind, kernel, stride, cin, cout, relu });
+  const reflect = a.padding === 'reflect';
+  const L = (name: string, kind: FastLayerKind, kernel: number, stride: number, cin: number, cout: number, relu = true): LayerShape =>
+    reflect && kind !== 'convT' ? { name, kind, kernel, stride, cin, cout, relu, pad: 'reflect' } : { name, kind, kernel, stride, cin, cout, relu };
   const res: LayerShape[] = [];
   for (let r = 1; r <= a.residualBlocks; r++) res.push(L(`res${r}a`, 'conv', 3, 1, c3, c3), L(`res${r}b`, 'conv', 3, 1, c3, c3, false));
   return [L('conv1', 'conv', 9, 1, 3, c1), L('conv2', 'conv', 3, 2, c1, c2), L('conv3', 'conv', 3, 2, c2, c3), ...res, L('up1', up, 3, 2, c3, c2), L('up2', up, 3, 2, c2, c1), L('out', 'conv', 9, 1, c1, 3, false)];

@@ -32,6 +32,8 @@ export interface TrainState {
   adamT: number;
   rng: { words: [number, number, number, number]; spare: number | null };
   lossHistory: number[];
+  /** Seconds of training so far, over every resumed run (absent in checkpoints written before it was recorded). */
+  seconds?: number;
   /** The run's options, so that --resume continues with them. */
   options: Record<string, unknown>;
 }
@@ -43,7 +45,7 @@ function metadataOf(info: NetworkInfo, layers: readonly LayerShape[], format: st
     format,
     format_version: FORMAT_VERSION,
     architecture: JSON.stringify(info.architecture),
-    layers: JSON.stringify(layers.map(({ name, kind, kernel, stride, cin, cout, relu }) => ({ name, kind, kernel, stride, cin, cout, relu }))),
+    layers: JSON.stringify(layers.map(({ name, kind, kernel, stride, cin, cout, relu, pad }) => (pad ? { name, kind, kernel, stride, cin, cout, relu, pad } : { name, kind, kernel, stride, cin, cout, relu }))),
     training: JSON.stringify(info.training),
     style_file: info.style.file,
     style_sha256: info.style.sha256,
@@ -112,8 +114,8 @@ function checkLayers(file: string, raw: unknown, arch: Architecture): LayerShape
 
 function checkArchitecture(file: string, raw: unknown): Architecture {
   const a = raw as Partial<Architecture>;
-  const ok = a && a.name === 'johnson2016' && (a.upsample === 'resize' || a.upsample === 'transposed') && Array.isArray(a.channels) && a.channels.length === 3 && Number.isInteger(a.residualBlocks);
-  if (!ok) bad(file, 'its metadata does not describe a johnson2016 network (architecture {name, width, upsample, channels, residualBlocks}); the network file is corrupt or of another kind');
+  const ok = a && a.name === 'johnson2016' && (a.upsample === 'resize' || a.upsample === 'transposed') && Array.isArray(a.channels) && a.channels.length === 3 && Number.isInteger(a.residualBlocks) && (a.padding === undefined || a.padding === 'zero' || a.padding === 'reflect');
+  if (!ok) bad(file, 'its metadata does not describe a johnson2016 network (architecture {name, width, upsample, channels, residualBlocks, padding}); the network file is corrupt or of another kind');
   return a as Architecture;
 }
 

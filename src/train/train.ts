@@ -99,6 +99,12 @@ function checkSameData(file: string, saved: NetworkInfo, photos: PhotoSet, style
   if (now !== then) throw new StyleloomError('E_INPUT', `${file}: the training photos in ${photos.dir} changed since the checkpoint; resuming bit for bit needs the same photos`);
 }
 
+/** Where the training ran, for the record: cores, CPU model and the threads the run used. */
+function machineOf(threads: number | undefined): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${threads ?? 'all'} threads`;
+}
+
 /** The preview: the photo (long side {size}) through the network as it is now. */
 class Previewer {
   private constructor(
@@ -150,7 +156,7 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
   const weights = await loadVggWeights(resolveWeightsPath({ flag: o.weights }));
   const layers = resolveLayers(weights, o.contentLayers, o.styleLayers);
   const spec: TrainLossSpec = { weights, contentLayers: layers.content, styleLayers: layers.style, contentWeight: o.contentWeight, styleWeight: o.styleWeight, tvWeight: o.tvWeight, pool: o.pool, stabilityWeight: o.stabilityWeight };
-  const arch = resumed?.info.architecture ?? o.architecture ?? architectureFor(o.networkWidth, o.upsample);
+  const arch = resumed?.info.architecture ?? o.architecture ?? architectureFor(o.networkWidth, o.upsample, o.padding);
   const rng = new Rng(o.seed);
   const net = resumed ? resumed.net : initNetwork(arch, rng);
   if (resumed) rng.setState(resumed.state.rng);
@@ -172,16 +178,18 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
   let rngState = resumed ? resumed.state.rng : rng.getState();
   const start = resumed?.state.iteration ?? 0;
   const grad = new Float32Array(flat.length);
+  const priorSeconds = resumed?.state.seconds ?? 0;
+  const seconds = () => priorSeconds + (performance.now() - t0) / 1000;
   const info = (): NetworkInfo => ({
     architecture: arch,
-    training: { ...recordedOptions(o), contentLayers: layers.content, styleLayers: layers.style, vgg: path.basename(weights.path), iterations: history.length, photos: photos.photos.length, lossHistory: history },
+    training: { ...recordedOptions(o), contentLayers: layers.content, styleLayers: layers.style, vgg: path.basename(weights.path), iterations: history.length, photos: photos.photos.length, seconds: Math.round(seconds()), machine: machineOf(o.threads), lossHistory: history },
     style: { file: path.basename(o.style), sha256: styleSha },
     manifest: photos.photos.map((p) => ({ file: p.rel, sha256: p.sha256 })),
     licence: DEFAULT_LICENCE,
   });
   const saveCheckpoint = async () => {
     const s = adam.getState();
-    const state: TrainState = { iteration: history.length, adamT: s.t, rng: rngState, lossHistory: history, options: { ...o } };
+    const state: TrainState = { iteration: history.length, adamT: s.t, rng: rngState, lossHistory: history, seconds: seconds(), options: { ...o } };
     await writeFileAtomic(ckptPath, encodeCheckpoint(net, info(), state, s.m.length ? s.m : new Float32Array(flat.length), s.v.length ? s.v : new Float32Array(flat.length)));
   };
   const t0 = performance.now();

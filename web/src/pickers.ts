@@ -60,8 +60,11 @@ export function renderStyleTile() {
   } else renderTile('style');
 }
 
+/** The painting a network learned: a built-in network names it (its `style`), else a sample whose name holds the network's. */
 function sampleForModel(model: string): Sample | undefined {
   if (!model) return undefined;
+  const style = state.models?.fast.find((f) => f.name === model)?.style;
+  if (style) return state.samples.find((s) => s.name === style);
   const m = model.toLowerCase();
   return state.samples.find((s) => PAINTING.test(s.name) && stem(s.name).toLowerCase().includes(m));
 }
@@ -109,7 +112,7 @@ export function renderStyleThumbs() {
     label.textContent = 'Networks';
     for (const m of state.models?.fast ?? []) {
       const s = sampleForModel(m.name);
-      box.append(thumbButton(m.name, s?.thumbUrl ?? '', `Use the ${title(m.name)} network`, m.name === state.fastModel, () => selectModel(m.name), s ? undefined : m.name));
+      box.append(thumbButton(m.name, s?.thumbUrl ?? '', `Use the ${m.title ?? title(m.name)} network${m.builtin ? ' (built in)' : ''}`, m.name === state.fastModel, () => selectModel(m.name), s ? undefined : m.name));
     }
     if (!state.models?.fast.length) box.append(h('span', { class: 'thumbs-empty' }, 'No fast-style networks on this server.'));
     return;

@@ -97,7 +97,7 @@ export async function loadModels() {
   }
   state.models = models;
   applyServerLimits(models.limits);
-  el.model.replaceChildren(...models.fast.map((m) => h('option', { value: m.name }, title(m.name))));
+  el.model.replaceChildren(...models.fast.map((m) => h('option', { value: m.name }, m.title ?? title(m.name))));
   if (!models.fast.some((m) => m.name === state.fastModel)) state.fastModel = models.fast[0]?.name ?? '';
   el.model.value = state.fastModel;
   const segFast = document.querySelector<HTMLButtonElement>('.seg[data-mode="fast"]')!;

@@ -34,7 +34,7 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: ServerContext): vo
       vgg: v
         ? { name: path.basename(v.path), layers: v.layers, preprocess: v.preprocess, defaultContentLayers: v.defaultContentLayers, defaultStyleLayers: v.defaultStyleLayers }
         : { name: null, layers: [], error: models.vggError },
-      fast: fast.map((m) => ({ name: m.name })),
+      fast: fast.map((m) => (m.card ? { name: m.name, builtin: true, style: m.card.style, title: m.card.title, artist: m.card.artist, licence: m.card.licence } : { name: m.name, builtin: false })),
       limits: { maxSize, maxIters, maxUploadMb, maxPixels, maxStyles, maxVideoSeconds, maxVideoPixels },
     };
   });
