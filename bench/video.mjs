@@ -3,7 +3,8 @@
 // DIS flow on the input, occlusions masked) for temporal consistency against independent frames.
 // Not part of npm test; run it on an idle machine.
 //
-//   node bench/video.mjs --clip CLIP.mp4 --style STYLE.jpg [--sizes 256,512] [--duration 4] [--iters 300 --frame-iters 100] [--model wave] [--threads 2] [--markdown]
+//   node bench/video.mjs --clip CLIP.mp4 --style STYLE.jpg [--sizes 256,512] [--modes gatys,fast] [--duration 4] [--iters 300 --frame-iters 100] [--model starry-night] [--threads 2] [--markdown]
+// The real clip: bench/fetch-clip.sh (vtest.avi, people walking); --model is a built-in network's name or a folder in $STYLELOOM_FAST_MODELS.
 //   node bench/video.mjs --quick     # a smoke test: a synthetic camera pan over a photo, 48 px, 4 frames
 //
 // The flicker columns need /usr/bin/python3 with OpenCV and numpy (Debian: python3-opencv python3-numpy).
@@ -21,7 +22,7 @@ const PY = '/usr/bin/python3';
 const BIN = path.join(ROOT, 'bin', 'styleloom.js');
 
 function parseArgs(argv) {
-  const a = { sizes: '256,512', iters: 300, 'frame-iters': 100, model: 'wave', threads: 2, style: path.join(SHARED, 'assets', 'images', 'starry_night.jpg') };
+  const a = { sizes: '256,512', modes: 'gatys,fast', iters: 300, 'frame-iters': 100, model: 'starry-night', threads: 2, style: path.join(SHARED, 'assets', 'images', 'starry_night.jpg') };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
     if (['quick', 'markdown'].includes(k)) a[k] = true;
@@ -74,9 +75,9 @@ async function main() {
     const common = ['--content', clip, '--size', String(size), ...part];
     const modes = {
       gatys: [...common, '--style', a.style, '--weights', weights, '--iters', String(a.iters), '--frame-iters', String(a['frame-iters'])],
-      fast: [...common, '--mode', 'fast', '--model', path.join(models, a.model)],
+      fast: [...common, '--mode', 'fast', '--model', fs.existsSync(path.join(models, a.model)) ? path.join(models, a.model) : a.model],
     };
-    for (const [mode, flags] of Object.entries(modes)) {
+    for (const [mode, flags] of Object.entries(modes).filter(([m]) => String(a.modes).split(',').includes(m))) {
       const results = {};
       for (const temporal of [true, false]) {
         const out = path.join(dir, `${mode}-${size}-${temporal ? 'temporal' : 'independent'}.mp4`);

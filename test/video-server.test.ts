@@ -10,6 +10,8 @@ import { createServer, type StyleloomServer } from '../src/server/app.js';
 import type { RgbImage } from '../src/image/types.js';
 import { openClip } from '../src/video/clip.js';
 import { readFrames } from '../src/video/decode.js';
+import { readVideoMetadata } from '../src/video/provenance.js';
+import { PROVENANCE_KEYS } from '../src/transfer/provenance.js';
 import { ASSETS, VGG_PARTIAL } from './helpers/fixtures.js';
 import { tempDir } from './helpers/cli.js';
 import { colourClip, ffmpeg, meanAbsDiff, panFrames, writeClip } from './helpers/clips.js';
@@ -40,6 +42,14 @@ async function decode(data: Buffer, name: string): Promise<RgbImage[]> {
   const out: RgbImage[] = [];
   for await (const f of readFrames(c.plan, name)) out.push(f);
   return out;
+}
+
+/** The provenance record of a result video: its parameters, its description and the whole record as text. */
+async function provenanceOf(data: Buffer, name: string): Promise<{ params: Record<string, unknown>; description: string; raw: string }> {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, data);
+  const meta = await readVideoMetadata(file);
+  return { params: JSON.parse(meta[PROVENANCE_KEYS.parameters]), description: meta[PROVENANCE_KEYS.description], raw: JSON.stringify(meta) };
 }
 
 test('engine gatys: video events over SSE with rising frames, each frame as the preview, the MP4 decoded back', async () => {
@@ -87,6 +97,11 @@ test('engine gatys: video events over SSE with rising frames, each frame as the 
   assert.match(String(res.headers['content-disposition']), /\.mp4"/);
   const frames = await decode(res.rawPayload, 'gatys.mp4');
   assert.equal(frames.length, 4);
+  // the provenance record names the files as the client did, never the server's stored names or paths
+  const meta = await provenanceOf(res.rawPayload, 'gatys-meta.mp4');
+  assert.deepEqual([meta.params.content, meta.params.styles], ['pan.mp4', ['noise.png']]);
+  assert.match(meta.description, /from the clip pan\.mp4 in the style of noise\.png/);
+  assert.doesNotMatch(meta.raw, /\/tmp\/|content\.mp4|style-0/);
   assert.deepEqual([frames[0].width, frames[0].height], [32, 22]);
   const lastFrame = { data: new Uint8Array(await sharp(prev.rawPayload).removeAlpha().raw().toBuffer()), width: 32, height: 22 };
   assert.ok(meanAbsDiff(frames[3], lastFrame) < 8, 'the MP4 ends with the frame the preview showed');
@@ -100,9 +115,14 @@ test('engine fast: a server network on every frame, the clip\'s own size, stylis
   assert.equal(job.status, 'done', job.error);
   assert.deepEqual([job.width, job.height, job.frames, job.params.engine, job.params.model], [48, 32, 4, 'fast', 'wave']);
   assert.equal(job.previewUrl, `/api/jobs/${job.id}/preview.png?iter=4`);
-  const frames = await decode((await srv.app.inject({ url: job.resultUrl })).rawPayload, 'fast.mp4');
+  const payload = (await srv.app.inject({ url: job.resultUrl })).rawPayload;
+  const frames = await decode(payload, 'fast.mp4');
   assert.equal(frames.length, 4);
   assert.deepEqual([frames[0].width, frames[0].height], [48, 32]);
+  const meta = await provenanceOf(payload, 'fast-meta.mp4');
+  assert.deepEqual([meta.params.content, meta.params.model], ['pan.mp4', 'wave']);
+  assert.match(meta.description, /the feed-forward network wave;/);
+  assert.doesNotMatch(meta.raw, /\/tmp\/|\/shared\/|content\.mp4/);
   frames.forEach((f, k) => assert.ok(meanAbsDiff(f, input[k]) > 10, `frame ${k} is repainted, not the clip`));
 });
 
@@ -142,6 +162,45 @@ test('cancel mid-job: it stops after the current frame, and leaves no result', a
   assert.equal((await srv.app.inject({ url: `/api/jobs/${id}/result` })).statusCode, 409);
   const files = fs.readdirSync(path.join(srv.dataDir, id));
   assert.deepEqual(files.filter((f) => f.startsWith('result') || f.startsWith('render')), [], `no result or render files: ${files.join(', ')}`);
+});
+
+test('a server that shuts down mid-video goes on after its restart from the frames it had finished', async () => {
+  const dataDir = path.join(dir, 'restart-data');
+  const opts = { dataDir, weights: VGG_PARTIAL, threads: 1, maxVideoSeconds: 1, maxVideoPixels: 64 * 48 };
+  const first = await createServer(opts);
+  const r = await postJob(first.app, [clip(LONG, 'pan8.mp4'), await style(), ...fields({ mode: 'video', size: '32', iters: '20', frame_iters: '20' })]);
+  assert.equal(r.statusCode, 201, r.body);
+  const { id } = r.json();
+  await waitFor(first.app, id, (j) => j.progress.iter >= 3 || ['done', 'failed'].includes(j.status), 120_000);
+  await first.close(); // stops the job mid-frame; it is queued again for the next start
+  const framesDir = path.join(dataDir, id, 'render.mp4.frames');
+  const kept = fs.readdirSync(framesDir).filter((f) => /^\d+\.png$/.test(f)).length;
+  assert.ok(kept >= 3 && kept < 8, `the finished frames stay for the restart: ${kept}`);
+  const second = await createServer({ ...opts, paused: true });
+  try {
+    const iterated = new Set<number>();
+    const base2 = await second.app.listen({ port: 0, host: '127.0.0.1' });
+    let started = false;
+    const { events } = await readSseUntil(`${base2}/api/jobs/${id}/events`, {
+      timeoutMs: 120_000,
+      stop: (ev) => {
+        if (!started && ev.length) {
+          started = true;
+          second.queue.start();
+        }
+        return ev.some((e) => e.event === 'state' && ['done', 'failed'].includes(e.data.status));
+      },
+    });
+    for (const e of events) if (e.event === 'video' && e.data.iter < e.data.iters) iterated.add(e.data.frame);
+    const job = await waitFor(second.app, id);
+    assert.equal(job.status, 'done', job.error);
+    assert.equal(Math.min(...iterated), kept + 1, `frames 1..${kept} were not made again (iterations seen on frames ${[...iterated].join(', ')})`);
+    const frames = await decode((await second.app.inject({ url: job.resultUrl })).rawPayload, 'restarted.mp4');
+    assert.equal(frames.length, 8);
+    assert.ok(!fs.existsSync(framesDir), 'the frames folder goes once the video is stored');
+  } finally {
+    await second.close();
+  }
 });
 
 test('bad video jobs are one-line 400s, and nothing is queued', async () => {

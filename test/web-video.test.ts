@@ -105,3 +105,29 @@ test('Video mode: pick a clip and a painting, watch the frames finish, play the 
   if (process.env.UPDATE_SCREENSHOT === '1') fs.copyFileSync(path.join(RESULTS, 'web-video.png'), path.join(ROOT, 'docs', 'web-video.png'));
   assert.deepEqual(pageErrors, []);
 });
+
+test('Video mode, fast engine: the part-of-the-clip fields (ranges from the option table) reach the job', async () => {
+  await page.goto(base + '/?dev');
+  await page.click('.seg[data-mode="video"]');
+  await page.click('.seg[data-engine="fast"]');
+  await page.setInputFiles('#file-video', CLIP);
+  await page.click('#video-more summary');
+  assert.deepEqual(await page.evaluate(() => ['video-blend', 'video-fps', 'video-start'].map((id) => { const i = document.getElementById(id) as HTMLInputElement; return [i.min, i.max, i.value]; })), [['0', '1', '0.5'], ['0', '240', ''], ['0', '', '0']]);
+  assert.equal(await page.isVisible('#field-blend'), true, 'the blend is a fast-engine field');
+  assert.equal(await page.isVisible('#field-long-term'), false, 'long-term consistency is the optimisation engine\'s');
+  await page.fill('#video-start', '0.2');
+  await page.fill('#video-duration', '0.3');
+  await page.fill('#video-fps', '5');
+  await setSlider('video-blend', '0.3');
+  assert.equal(await page.textContent('#video-blend-out'), '0.30');
+  await setSlider('size', '64');
+  await page.click('#start');
+  await page.waitForSelector('#stage-video:not([hidden])', { timeout: 120_000 });
+  const id = (await page.evaluate(() => location.hash)).replace('#job=', '');
+  const job = await (await fetch(`${base}/api/jobs/${id}`)).json();
+  assert.equal(job.status, 'done', job.error);
+  assert.deepEqual([job.params.engine, job.params.start, job.params.duration, job.params.fps, job.params.blend_weight], ['fast', 0.2, 0.3, 5, 0.3]);
+  assert.ok(job.frames >= 1 && job.frames <= 2, `0.3 s at 5 fps: ${job.frames} frames`);
+  assert.equal(job.fps, 5);
+  assert.deepEqual(pageErrors, []);
+});

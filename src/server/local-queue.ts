@@ -6,7 +6,7 @@ import type { QueueStats } from './api-types.js';
 import { isFinal, isJobId, jobView, newJobId, oneLine, previewUrl, type JobFile, type JobRecord, type JobSpec } from './jobs.js';
 import { framesDone, markDone, storeOutcome } from './outcome.js';
 import { newJobRecord, uploadsOf } from './new-job.js';
-import { compareSeq, QueueClosedError, QueueFullError, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
+import { compareSeq, QueueClosedError, QueueFullError, SHUTDOWN, type JobEvent, type JobQueue, type JobRunner, type JobStore, type NewJob, type RunContext, type RunOutcome } from './queue.js';
 
 export interface LocalQueueOptions {
   store: JobStore;
@@ -190,7 +190,7 @@ export class LocalJobQueue implements JobQueue {
     this.closed = true;
     this.paused = true;
     const running = [...this.running.values()];
-    for (const r of running) r.controller.abort();
+    for (const r of running) r.controller.abort(SHUTDOWN);
     await Promise.all(running.map((r) => r.done));
     await Promise.all([...this.saving.values()]);
     this.listeners.clear();

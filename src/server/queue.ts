@@ -80,6 +80,9 @@ export function compareSeq(a: string, b: string): number {
 }
 
 /** What a runner gets for one job. */
+/** The reason a run's signal carries when its queue shuts down: the job runs again after the restart, so a runner may keep its partial work (a video's finished frames). */
+export const SHUTDOWN = 'shutdown';
+
 export interface RunContext {
   job: Readonly<JobRecord>;
   /** Absolute path of a file of this job (its inputs). */

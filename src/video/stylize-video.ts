@@ -29,7 +29,7 @@ import { videoProvenance } from './provenance.js';
 import { consistencyMask } from './warp.js';
 import type { VideoHooks, VideoOptions, VideoResult } from './types.js';
 
-export type ResolvedVideoOptions = ResolvedLibraryOptions<OptionRows, 'video'> & Pick<VideoOptions, 'content' | 'styles' | 'out' | 'metadata'>;
+export type ResolvedVideoOptions = ResolvedLibraryOptions<OptionRows, 'video'> & Pick<VideoOptions, 'content' | 'styles' | 'out' | 'metadata' | 'provenanceNames'>;
 
 /** Frames per network run in fast mode. */
 export const FAST_BATCH = 4;
@@ -40,11 +40,11 @@ const checkAborted = (signal?: AbortSignal) => {
 
 /** Table defaults and checks, plus the rules between options. */
 export function resolveVideoOptions(options: VideoOptions): ResolvedVideoOptions {
-  const { content, styles, out, metadata, ...rest } = options;
+  const { content, styles, out, metadata, provenanceNames, ...rest } = options;
   if (typeof content !== 'string' || content === '') throw optionError('E_USAGE', '{content} is missing: give the video to repaint');
   if (typeof out !== 'string' || out === '') throw optionError('E_USAGE', '{out} is missing: give the output video (.mp4, .webm, .gif or .webp)');
   const o = resolveTableOptions('video', rest as Record<string, unknown>) as unknown as ResolvedVideoOptions;
-  Object.assign(o, { content, styles, out, metadata });
+  Object.assign(o, { content, styles, out, metadata, provenanceNames });
   videoFormatFor(out);
   if (o.mode === 'fast') {
     if (o.model === undefined) throw optionError('E_USAGE', '{mode} fast needs {model}: the feed-forward style network to run on every frame');
@@ -69,7 +69,7 @@ function checkOutput(out: string, content: string): void {
 /** Everything that shapes the frames, for the frames folder's run.json (a resumed run must match it). */
 async function runKey(o: ResolvedVideoOptions, clip: Clip): Promise<RunKey> {
   const st = fs.statSync(o.content);
-  const { out: _o, metadata: _m, resumeFrames: _r, threads: _t, device: _d, content: _c, styles, ...shaping } = o;
+  const { out: _o, metadata: _m, resumeFrames: _r, threads: _t, device: _d, content: _c, provenanceNames: _n, styles, ...shaping } = o;
   return {
     software: `styleloom ${VERSION}`,
     clip: { file: path.resolve(o.content), bytes: st.size, mtimeMs: st.mtimeMs },

@@ -18,6 +18,8 @@ export interface VideoOptions extends Omit<LibraryOptions<OptionRows, 'video'>, 
   out: string;
   /** Embed the provenance record in the container's metadata (default true). */
   metadata?: JobValues<OptionRows, 'video'>['metadata'];
+  /** How the provenance record names the clip, the style images and the network (default: their file names); a server passes the names its client gave. */
+  provenanceNames?: { content?: string; styles?: string[]; model?: string };
 }
 
 export interface VideoProgressEvent {

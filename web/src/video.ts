@@ -3,6 +3,7 @@
 // the later frames; temporal consistency), the `video` events (frame i of N, s/frame, ETA), and the result
 // MP4 in a <video> element on the stage.
 import { apiName } from '../../src/options/names.js';
+import { rowOf } from '../../src/options/table.js';
 import type { JobView, VideoProgress } from '../../src/server/api-types.js';
 import { styleWeight } from './controls.js';
 import { $, toast } from './dom.js';
@@ -29,6 +30,36 @@ export function setEngine(e: Engine) {
   $('field-style-weight').hidden = e === 'fast';
   $('field-iters').hidden = e === 'fast';
   $('field-frame-iters').hidden = e === 'fast';
+  $('field-blend').hidden = e !== 'fast';
+  $('field-long-term').hidden = e === 'fast';
+}
+
+/** The "part of the clip" fields: input, option key, and how an empty input reads (left out: the library's default). */
+const MORE = [
+  ['video-start', 'start'],
+  ['video-duration', 'duration'],
+  ['video-fps', 'fps'],
+  ['video-long-term', 'longTerm'],
+  ['video-blend', 'blendWeight'],
+] as const;
+
+/** Gives the fields their ranges and defaults from the option table (min, max, default of each row). */
+function applyVideoRanges() {
+  for (const [id, key] of MORE) {
+    const input = $<HTMLInputElement>(id);
+    const r = rowOf(key);
+    if (input.type !== 'text') {
+      if (r.min !== undefined) input.min = String(r.min);
+      if (r.max !== undefined) input.max = String(r.max);
+      input.step = key === 'blendWeight' ? '0.05' : 'any';
+    }
+    if (r.default !== undefined) input.value = Array.isArray(r.default) ? r.default.join(',') : String(r.default);
+    input.title = r.doc.replace(/\{(\w+)\}/g, '$1');
+  }
+  const blend = $<HTMLInputElement>('video-blend');
+  const show = () => ($('video-blend-out').textContent = Number(blend.value).toFixed(2));
+  blend.addEventListener('input', show);
+  show();
 }
 
 /** The mode switch's part for video: the Clip card, the image pickers without the photo. */
@@ -56,6 +87,7 @@ function pick(file: File | undefined, onChange: () => void) {
 
 /** The clip input and the engine buttons. */
 export function wireVideo(onChange: () => void) {
+  applyVideoRanges();
   const input = $<HTMLInputElement>('file-video');
   input.addEventListener('change', () => pick(input.files?.[0], onChange));
   for (const b of document.querySelectorAll<HTMLButtonElement>('.seg[data-engine]'))
@@ -88,6 +120,12 @@ export function videoForm(): FormData | undefined {
   fd.append(apiName('size'), el.size.value);
   fd.append(apiName('originalColors'), el.originalColors.checked ? 'true' : 'false');
   fd.append(apiName('temporal'), $<HTMLInputElement>('temporal').checked ? 'true' : 'false');
+  // the part of the clip and the consistency fields: each sent when set (the server checks them against the same rows)
+  for (const [id, key] of MORE) {
+    const v = $<HTMLInputElement>(id).value.trim();
+    if (v === '' || (key === 'blendWeight' && engine !== 'fast') || (key === 'longTerm' && engine === 'fast')) continue;
+    fd.append(apiName(key), v);
+  }
   if (engine === 'fast') fd.append(apiName('model'), state.fastModel);
   else {
     if (!picked.style) return undefined;

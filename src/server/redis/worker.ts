@@ -8,7 +8,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { StyleloomError } from '../../errors.js';
 import { isFinal, jobView, oneLine, previewUrl, type JobRecord } from '../jobs.js';
 import { framesDone, markDone, storeOutcome } from '../outcome.js';
-import type { JobEvent, JobRunner, RunContext } from '../queue.js';
+import { SHUTDOWN, type JobEvent, type JobRunner, type RunContext } from '../queue.js';
 import { bullConnection, connectRedis, keysFor, waitForRedis } from './connection.js';
 import { RedisJobStore } from './store.js';
 
@@ -214,7 +214,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RedisW
     resume: () => worker.resume(),
     async kill() {
       dead = true;
-      for (const r of running.values()) r.controller.abort();
+      for (const r of running.values()) r.controller.abort(SHUTDOWN);
       await worker.close(true).catch(() => undefined);
       sub.disconnect();
       redis.disconnect();
