@@ -5,6 +5,8 @@
 //
 // Usage: npm run build && node bench/train.mjs [--sizes 256,192] [--batch 4] [--threads 2] [--steps 5] [--warmup 2]
 //          [--rounds 2] [--images DIR] [--python /usr/bin/python3]
+//        node bench/train.mjs --from bench/results/train-DATE.json     (the table again, from a run's file)
+// Each side's figure is the best of its rounds' medians (the rounds alternate which side goes first).
 // DIR defaults to $STYLELOOM_TRAINING_PHOTOS, else ~/.cache/styleloom/training-photos (node tools/fetch-training-photos.mjs).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,14 +26,32 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '2' },
     images: { type: 'string', default: process.env.STYLELOOM_TRAINING_PHOTOS ?? path.join(os.homedir(), '.cache', 'styleloom', 'training-photos') },
     python: { type: 'string', default: '/usr/bin/python3' },
+    from: { type: 'string' },
   },
 });
+
+/** The Markdown table of a run's rows (each side: the best of its rounds' medians). */
+function table(out) {
+  const lines = [`machine: ${out.machine}; batch ${out.args.batch}, ${out.args.threads} threads, best of ${out.args.rounds} runs' medians of ${out.args.steps} steps after ${out.args.warmup} warm-up; torch ${out.torch}`, ''];
+  lines.push('| crop | styleloom ms/step | PyTorch ms/step | peer/ours | styleloom images/s | PyTorch images/s | styleloom peak RSS | PyTorch peak RSS |', '|---|---|---|---|---|---|---|---|');
+  for (const r of out.rows) {
+    const best = (w) => Math.min(...r.runs[w].map((x) => x.ms_per_step));
+    const rss = (w) => Math.max(...r.runs[w].map((x) => x.max_rss_mb));
+    const [o, p] = [best('ours'), best('peer')];
+    const b = Number(out.args.batch);
+    lines.push(`| ${r.size} px | ${o.toFixed(0)} | ${p.toFixed(0)} | **${(p / o).toFixed(2)}×** | ${((b * 1000) / o).toFixed(2)} | ${((b * 1000) / p).toFixed(2)} | ${rss('ours').toFixed(0)} MB | ${rss('peer').toFixed(0)} MB |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+if (a.from) {
+  process.stdout.write(table(JSON.parse(fs.readFileSync(a.from, 'utf8'))));
+  process.exit(0);
+}
 if (!fs.existsSync(a.images)) {
   process.stderr.write(`bench/train: no training photos at ${a.images}; run node tools/fetch-training-photos.mjs ${a.images}\n`);
   process.exit(2);
 }
 const common = [a.batch, a.threads, a.steps, a.warmup];
-const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 
 async function side(which, size) {
   const [cmd, args] =
@@ -54,16 +74,12 @@ for (const size of a.sizes.split(',').map(Number)) {
       process.stderr.write(`${size} px ${which}: ${r.ms_per_step.toFixed(0)} ms/step (${r.steps_ms.join(', ')}), ${r.max_rss_mb.toFixed(0)} MB\n`);
     }
   }
-  const ms = (w) => median(runs[w].map((r) => r.ms_per_step));
-  const rss = (w) => Math.max(...runs[w].map((r) => r.max_rss_mb));
-  rows.push({ size, ours_ms: ms('ours'), peer_ms: ms('peer'), ratio: ms('peer') / ms('ours'), ours_images_per_s: (Number(a.batch) * 1000) / ms('ours'), peer_images_per_s: (Number(a.batch) * 1000) / ms('peer'), ours_rss_mb: rss('ours'), peer_rss_mb: rss('peer'), runs });
+  rows.push({ size, runs });
 }
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const out = { date: new Date().toISOString(), machine: `${os.cpus().length} × ${cpu}`, args: a, torch: rows[0]?.runs.peer[0]?.torch, rows };
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', `train-${out.date.slice(0, 10)}.json`);
 fs.writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
-process.stdout.write(`machine: ${out.machine}; batch ${a.batch}, ${a.threads} threads, median of ${a.rounds} runs x ${a.steps} steps after ${a.warmup} warm-up; torch ${out.torch}\n\n`);
-process.stdout.write('| crop | styleloom ms/step | PyTorch ms/step | peer/ours | styleloom images/s | PyTorch images/s | styleloom peak RSS | PyTorch peak RSS |\n|---|---|---|---|---|---|---|---|\n');
-for (const r of rows) process.stdout.write(`| ${r.size} px | ${r.ours_ms.toFixed(0)} | ${r.peer_ms.toFixed(0)} | **${r.ratio.toFixed(2)}×** | ${r.ours_images_per_s.toFixed(2)} | ${r.peer_images_per_s.toFixed(2)} | ${r.ours_rss_mb.toFixed(0)} MB | ${r.peer_rss_mb.toFixed(0)} MB |\n`);
+process.stdout.write(table(out));
 process.stdout.write(`\n(${path.relative(path.join(here, '..'), file)})\n`);

@@ -66,6 +66,7 @@ describe('the npm package, installed into an empty folder', { timeout: 240_000 }
     assert.ok([...files].some((f) => f.startsWith('dist/browser/') && f.endsWith('.wasm')), "onnxruntime-web's WebAssembly is in the package");
     assert.ok(![...files].some((f) => f.startsWith('web/dist/browser/')), 'the bundle is not shipped twice');
     assert.ok(![...files].some((f) => f.startsWith('dist/test/') || f.endsWith('.map')), 'no tests, no source maps');
+    for (const n of ['starry-night', 'great-wave', 'the-scream', 'shipwreck']) assert.ok(files.has(`models/${n}.safetensors`), `the built-in network ${n} is in the package`);
     assert.ok(info[0].size < 16e6, `package size ${info[0].size} bytes`);
 
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'try-styleloom', private: true, dependencies: { [pkg.name]: `file:${tarball}` } }));
@@ -90,9 +91,9 @@ describe('the npm package, installed into an empty folder', { timeout: 240_000 }
     assert.ok(url.endsWith('/node_modules/styleloom/dist/browser/styleloom.js') && fs.existsSync(new URL(url)), url);
   });
 
-  test('fast mode writes a styled image', async () => {
+  test('fast mode writes a styled image, with a built-in network by name', async () => {
     const out = path.join(dir, 'out.png');
-    await run(bin, ['fast', '--model', path.join(ASSETS, 'fast-style', 'wave'), '--content', CHELSEA, '--size', '64', '--threads', '1', '--out', out], { cwd: dir, env });
+    await run(bin, ['fast', '--model', 'starry-night', '--content', CHELSEA, '--size', '64', '--threads', '1', '--out', out], { cwd: dir, env: { ...env, STYLELOOM_FAST_MODELS: undefined } });
     const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height], [64, 43]);
     const c = await sharp(CHELSEA).resize(64, 43).removeAlpha().raw().toBuffer();

@@ -91,9 +91,11 @@ describe('resume', { concurrency: 1 }, () => {
     const mid = inSearch[inSearch.length - 1];
     assert.equal(mid.options.lineSearch, 'strong-wolfe');
     assertSameRun(full, await stylize(resumeOptions(mid)));
-    // and the line search moves this run further than the fixed step in the same evaluations
-    const plain = await stylize(small({ optimizer: 'lbfgs', iters: 8 }));
-    assert.ok(full.loss.total < plain.loss.total, `strong-wolfe ${full.loss.total} vs none ${plain.loss.total}`);
+    // and the line search only accepts points that satisfy the sufficient-decrease (Armijo) condition: its loss
+    // never rises from one iterate to the next, where the fixed step may overshoot (it did, twice, in the 8
+    // iterations of this run on an AMD EPYC, though it ended lower there: which ends lower after 8 steps is not fixed)
+    for (let k = 1; k < full.lossHistory.length; k++) assert.ok(full.lossHistory[k] <= full.lossHistory[k - 1], `the loss rose at iteration ${k}: ${full.lossHistory.join(', ')}`);
+    assert.ok(full.loss.total < 0.9 * full.lossHistory[0], `strong-wolfe went from ${full.lossHistory[0]} to ${full.loss.total}`);
   });
 
   test('an AbortSignal at iteration 3 hands over a state that resumes to the uninterrupted result', async () => {

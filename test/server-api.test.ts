@@ -76,7 +76,13 @@ describe('service endpoints', () => {
     assert.equal(m.vgg.name, path.basename(VGG_PARTIAL));
     assert.deepEqual(m.vgg.layers, ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4']);
     assert.deepEqual(m.vgg.defaultContentLayers, ['conv3_2']);
-    if (HAVE_WAVE) assert.ok(m.fast.some((f: { name: string }) => f.name === 'wave'));
+    if (HAVE_WAVE) assert.ok(m.fast.some((f: { name: string; builtin: boolean }) => f.name === 'wave' && !f.builtin));
+    // the built-in networks come first (the page's default), each naming its painting among the samples
+    const builtin = m.fast.filter((f: { builtin: boolean }) => f.builtin);
+    assert.deepEqual(builtin.map((f: { name: string }) => f.name), ['great-wave', 'shipwreck', 'starry-night', 'the-scream']);
+    assert.deepEqual(m.fast.slice(0, 4), builtin);
+    assert.equal(builtin.find((f: { name: string }) => f.name === 'starry-night').style, 'starry_night.jpg');
+    assert.ok(builtin.every((f: { licence: string; title: string }) => /^MIT/.test(f.licence) && f.title.length > 0));
     assert.equal(m.limits.maxSize, 256);
   });
 

@@ -54,7 +54,7 @@ const card = {
   },
 };
 const tensors = [...st.tensors].map(([n, t]) => ({ name: n, shape: t.shape, data: t.data, dtype: 'F16' }));
-const tmp = `${out}.tmp-${process.pid}`;
+const tmp = `${out.replace(/\.safetensors$/, "")}.tmp-${process.pid}.safetensors`;
 fs.writeFileSync(tmp, Buffer.concat(encodeSafetensors(tensors, { ...meta, licence: card.licence, builtin: JSON.stringify(card) })));
 await loadFastCheckpoint(tmp); // it must load as a network
 fs.renameSync(tmp, out);
