@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import resource
-import struct
+import sys
 import time
 
 import numpy as np
@@ -20,26 +20,15 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from vgg_safetensors import read_vgg  # noqa: E402  (the reader tools/make-train-golden.py uses too)
+
 VGG = os.path.join(HERE, "..", "..", "shared", "assets", "models", "vgg19-conv1_1-conv3_4.safetensors")
 MEAN_BGR = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
 IN_EPS = 1e-3
 # VGG-19 features up to conv3_2: (name, index in features, max-pool before it)
 VGG_CONVS = [("conv1_1", 0, False), ("conv1_2", 2, False), ("conv2_1", 5, True), ("conv2_2", 7, False), ("conv3_1", 10, True), ("conv3_2", 12, False)]
 CONTENT, STYLE = ["conv3_2"], ["conv1_1", "conv2_1", "conv3_1"]
-
-
-def read_vgg(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, e in header.items():
-        if k == "__metadata__" or e["dtype"] != "F32":
-            continue
-        a, b = e["data_offsets"]
-        out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").reshape(e["shape"]).copy())
-    return out
 
 
 def vgg_features(x, w):

@@ -8,11 +8,12 @@
 # ../shared/assets/models/vgg19-conv1_1-conv3_4.safetensors (caffe-bgr) with a small safetensors parser.
 import json
 import os
-import struct
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from vgg_safetensors import read_vgg  # tools/vgg_safetensors.py, beside this script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "test", "fixtures", "train-golden.json")
@@ -34,21 +35,6 @@ LAYERS = [
     ("up2", "upconv", 3, 2, C, C, True),
     ("out", "conv", 9, 1, C, 3, False),
 ]
-
-
-def read_vgg(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, e in header.items():
-        if k == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        assert e["dtype"] == "F32"
-        out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").reshape(e["shape"]).copy())
-    return out
 
 
 VGG_INDEX = {"conv1_1": 0, "conv1_2": 2, "conv2_1": 5}

@@ -4,12 +4,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readSafetensors } from '../model/safetensors.js';
+import { isNetworkFilePath } from './checkpoint.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 
 /** Where the built-in networks live: models/ in the package. */
 export const BUILTIN_MODELS_DIR = path.join(PACKAGE_ROOT, 'models');
 
 export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** A network file's name without its extension: my-style.safetensors -> my-style. */
+const networkName = (file: string): string => file.replace(/\.safetensors$/i, '');
 
 /** What a built-in network's `builtin` metadata field says (JSON), written by tools/export-builtin-model.mjs. */
 export interface BuiltinCard {
@@ -41,10 +45,10 @@ function isCard(v: unknown): v is BuiltinCard {
 
 /** The built-in networks (models/<name>.safetensors with a `builtin` card), by name; a file without a valid card is not one. */
 export async function listBuiltinModels(dir = BUILTIN_MODELS_DIR): Promise<FastModelInfo[]> {
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.safetensors')).sort();
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter(isNetworkFilePath).sort();
   const out: FastModelInfo[] = [];
   for (const f of names) {
-    const name = f.slice(0, -'.safetensors'.length);
+    const name = networkName(f);
     if (!MODEL_NAME_RE.test(name)) continue;
     const file = path.join(dir, f);
     const st = await readSafetensors(file, { include: () => false }).catch(() => undefined);
@@ -68,8 +72,8 @@ export async function listFolderModels(dir: string | undefined): Promise<FastMod
     const p = path.join(dir, e.name);
     if (e.isDirectory() && MODEL_NAME_RE.test(e.name)) {
       if ((await fs.stat(path.join(p, 'manifest.json')).catch(() => null))?.isFile()) out.push({ name: e.name, path: p, builtin: false });
-    } else if (e.isFile() && e.name.endsWith('.safetensors') && !e.name.endsWith('.ckpt.safetensors')) {
-      const name = e.name.slice(0, -'.safetensors'.length);
+    } else if (e.isFile() && isNetworkFilePath(e.name) && !/\.ckpt\.safetensors$/i.test(e.name)) {
+      const name = networkName(e.name);
       if (MODEL_NAME_RE.test(name)) out.push({ name, path: p, builtin: false });
     }
   }
@@ -118,7 +122,7 @@ async function folderBytes(dir: string): Promise<number> {
 /** The summary of `m`, reading a network file's header only. */
 export async function summarizeFastModel(m: FastModelInfo): Promise<FastModelSummary> {
   const base = { name: m.name, builtin: m.builtin, path: m.path };
-  if (!m.path.endsWith('.safetensors')) {
+  if (!isNetworkFilePath(m.path)) {
     return { ...base, style: null, title: null, artist: null, licence: null, trained: null, params: null, bytes: await folderBytes(m.path) };
   }
   const st = await readSafetensors(m.path, { include: () => false });

@@ -13,7 +13,7 @@ export type { VggInfo } from './api-types.js';
 export { PACKAGE_ROOT } from '../util/package-root.js';
 
 
-export { listFastModels, MODEL_NAME_RE, type FastModelInfo } from '../fast/catalog.js';
+export { listFastModels, type FastModelInfo } from '../fast/catalog.js';
 
 /** The weights the server uses (--weights, STYLELOOM_WEIGHTS, the cache), read header-only. */
 export async function describeVgg(weights?: string): Promise<{ vgg: VggInfo | null; error?: string }> {

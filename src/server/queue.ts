@@ -79,10 +79,10 @@ export function compareSeq(a: string, b: string): number {
   return 0;
 }
 
-/** What a runner gets for one job. */
 /** The reason a run's signal carries when its queue shuts down: the job runs again after the restart, so a runner may keep its partial work (a video's finished frames). */
 export const SHUTDOWN = 'shutdown';
 
+/** What a runner gets for one job. */
 export interface RunContext {
   job: Readonly<JobRecord>;
   /** Absolute path of a file of this job (its inputs). */

@@ -5,13 +5,14 @@ import path from 'node:path';
 import { ffmpegTags } from '../media/ffmpeg.js';
 import { label, PROVENANCE_KEYS } from '../transfer/provenance.js';
 import type { ImageSource } from '../transfer/types.js';
+import type { VideoOptions } from './types.js';
 import { VERSION } from '../version.js';
 
 /** The extensions whose container keeps the record. */
 export const isVideoPath = (file: string): boolean => ['.mp4', '.webm'].includes(path.extname(file).toLowerCase());
 
 export interface VideoProvenanceInput {
-  options: Record<string, unknown> & { content: string; styles?: ImageSource[]; mode: string; model?: string; weights?: string; provenanceNames?: { content?: string; styles?: string[]; model?: string } };
+  options: Record<string, unknown> & { content: string; styles?: ImageSource[]; mode: string; model?: string; weights?: string; provenanceNames?: VideoOptions['provenanceNames'] };
   frames: { frames: number; fps: number; width: number; height: number };
   styleSha256: string[];
 }
