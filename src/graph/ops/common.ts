@@ -38,6 +38,11 @@ export interface OnnxLowering {
    * Winograd F(m x m, 3x3), m = `tile` (2: 2.25x fewer multiplications, 4: 4x; see winograd.ts). Default: none.
    */
   winograd?: { minChannels: number; tile: 2 | 4; gather?: WinogradGather; scatter?: WinogradScatter };
+  /**
+   * The largest im2col matrix (floats) a 3x3 weight gradient builds for its one Gemm; above it, one Gemm per tap
+   * (default IM2COL_MAX_FLOATS in conv-grad-onnx.ts; tests set 0 to run the per-tap form on tiny shapes).
+   */
+  im2colMaxFloats?: number;
 }
 
 /**

@@ -2,6 +2,7 @@
 // data gradient, plus the weight and bias gradients (ConvWeightGrad, ConvBiasGrad) that training needs.
 import { StyleloomError } from '../../errors.js';
 import { f32, num, shapeAttr, expectRank, type Arr, type OpDef } from './common.js';
+import { emitStride1ConvTransposeAsConv, emitWeightGrad } from './conv-grad-onnx.js';
 import { emitWinogradConv, winogradApplies } from './winograd.js';
 import type { Attrs, ConvOpName, GraphBuilder, Node, Shape, Value } from '../types.js';
 
@@ -98,6 +99,7 @@ export const CONV_OPS = {
       const [, w] = node.inputs;
       const s = convStride(node.attrs);
       const op = outPadAttr(node.attrs);
+      if (s === 1 && !op[0] && !op[1] && emitStride1ConvTransposeAsConv(e, ins[0], ins[1], w.shape, convPads(node.attrs), outs[0])) return;
       const attrs: Record<string, number[]> = { kernel_shape: [w.shape[2], w.shape[3]], strides: [s, s], pads: convPads(node.attrs) };
       if (op[0] || op[1]) attrs.output_padding = op;
       e.node('ConvTranspose', ins, attrs, outs);
@@ -119,21 +121,8 @@ export const CONV_OPS = {
       return [convWeightGrad(gy, x, convPads(a), convStride(a), shapeAttr(a, 'kernel'))];
     },
     onnx(e, node, [gy, x], outs) {
-      // a convolution over the batch: x as [C_in, N, H, W] images, dy as [C_out, N, oh, ow] kernels dilated by
-      // the stride; bottom/right padding only as far as the last kernel tap reaches, the rest sliced off
-      const [kh, kw] = shapeAttr(node.attrs, 'kernel');
-      const [, , h, w] = node.inputs[1].shape;
-      const [, , oh, ow] = node.inputs[0].shape;
-      const s = convStride(node.attrs);
-      const [pt, pl] = convPads(node.attrs);
-      const [eb, er] = [kh + s * (oh - 1) - h - pt, kw + s * (ow - 1) - w - pl];
-      const [xt] = e.node('Transpose', [x], { perm: [1, 0, 2, 3] });
-      const [gt] = e.node('Transpose', [gy], { perm: [1, 0, 2, 3] });
-      const attrs = { kernel_shape: [oh, ow], dilations: [s, s], pads: [pt, pl, Math.max(eb, 0), Math.max(er, 0)], strides: [1, 1] };
-      const [c] = e.node('Conv', [xt, gt], attrs);
-      const exact = eb >= 0 && er >= 0;
-      const [t] = e.node('Transpose', [c], { perm: [1, 0, 2, 3] }, exact ? outs : 1);
-      if (!exact) e.node('Slice', [t, e.int64([0, 0]), e.int64([kh, kw]), e.int64([2, 3])], {}, outs);
+      const geo = { x: node.inputs[1].shape, gy: node.inputs[0].shape, stride: convStride(node.attrs), pads: convPads(node.attrs), kernel: shapeAttr(node.attrs, 'kernel') };
+      emitWeightGrad(e, gy, x, geo, outs[0]);
     },
   },
 
