@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flowFrame, flowPair, loadOpenCv, type Flow } from '../src/video/flow.js';
+import { startFlowService } from '../src/video/flow-service.js';
 import { consistencyMask, rgbToPlanes, warpPlanar, warpRgb } from '../src/video/warp.js';
 import { combineReferences } from '../src/video/references.js';
 import { panFrames } from './helpers/clips.js';
@@ -132,4 +133,33 @@ test('long-term references: each pixel follows the nearest earlier result where 
   const one = combineReferences([refs[0]], rgbToPlanes);
   assert.deepEqual([...one.mask], [1, 0, 1, 0]);
   assert.deepEqual([...one.target.subarray(0, 4)], [10, 0, 10, 0], 'with the previous frame alone: its warp where reliable, weight 0 elsewhere');
+});
+
+test('the flow thread gives the same flows and masks as the main thread, in order, and reports what it cannot do', async () => {
+  const frames = await panFrames(3, W, H, 2, 1);
+  const service = await startFlowService();
+  try {
+    frames.forEach((f, i) => service.add(i, f));
+    // both pairs queued before either is awaited: the thread works while this one waits
+    const pending = [service.pair(0, 1), service.pair(1, 2)];
+    const got = await Promise.all(pending);
+    for (const [k, r] of got.entries()) {
+      const a = await flowFrame(frames[k]);
+      const b = await flowFrame(frames[k + 1]);
+      const { back, fwd } = await flowPair(a, b);
+      a.delete();
+      b.delete();
+      assert.deepEqual(r.back.data, back.data, `pair ${k}: backward flow`);
+      assert.equal(r.back.width, W);
+      assert.deepEqual(r.mask, consistencyMask(back, fwd).mask, `pair ${k}: mask`);
+      assert.ok(r.ms > 0);
+    }
+    service.dropBelow(2);
+    assert.equal(service.has(1), false);
+    assert.equal(service.has(2), true);
+    await assert.rejects(service.pair(1, 2), /frame 1 was not added/);
+  } finally {
+    await service.close();
+  }
+  await assert.rejects(service.pair(2, 2), /closed/);
 });

@@ -89,11 +89,14 @@ export interface FlowFrame {
   delete(): void;
 }
 
-export async function flowFrame(f: RgbImage): Promise<FlowFrame> {
+export const flowFrame = (f: RgbImage): Promise<FlowFrame> => flowFrameOfLuma(luma(f), f.width, f.height);
+
+/** A frame from its 8-bit luma (width x height, row-major). */
+export async function flowFrameOfLuma(y: Uint8Array, width: number, height: number): Promise<FlowFrame> {
   const cv = await loadOpenCv();
-  const mat = new cv.Mat(f.height, f.width, cv.CV_8UC1);
-  mat.data.set(luma(f));
-  return { width: f.width, height: f.height, mat, delete: () => mat.delete() };
+  const mat = new cv.Mat(height, width, cv.CV_8UC1);
+  mat.data.set(y);
+  return { width, height, mat, delete: () => mat.delete() };
 }
 
 /** The flow from frame `a` to frame `b`: a(p) ≈ b(p + flow(p)). */

@@ -23,10 +23,9 @@ import { readFrames } from './decode.js';
 import { openVideoWriter, videoFormatFor } from './encode.js';
 import { blendWithPrevious, createGatysEngine, fastBatch, type GatysEngine, type Previous } from './engines.js';
 import type { Reference } from './references.js';
-import { flowFrame, flowPair, loadOpenCv, type FlowFrame } from './flow.js';
+import { startFlowService, type PairFlows } from './flow-service.js';
 import { openFramesDir, type RunKey } from './frames-dir.js';
 import { videoProvenance } from './provenance.js';
-import { consistencyMask } from './warp.js';
 import type { VideoHooks, VideoOptions, VideoResult } from './types.js';
 
 export type ResolvedVideoOptions = ResolvedLibraryOptions<OptionRows, 'video'> & Pick<VideoOptions, 'content' | 'styles' | 'out' | 'metadata' | 'provenanceNames'>;
@@ -145,16 +144,19 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
   checkAborted(signal);
   const key = await runKey(o, clip);
   const temporal = o.temporal && (o.mode === 'fast' ? o.blendWeight > 0 : true);
-  if (temporal) await loadOpenCv(); // once (about 0.2 s), before the frames are timed
-  const maker = o.mode === 'fast' ? await fastMaker(o) : await gatysMaker(o, clip, hooks);
-  const { width, height, fps } = clip.plan;
+  // the flow thread starts (OpenCV.js loads in it, about 0.2 s) before the frames are timed
+  const flows = temporal ? await startFlowService() : null;
+  let maker: FrameMaker | undefined;
   let dir;
   try {
+    maker = o.mode === 'fast' ? await fastMaker(o) : await gatysMaker(o, clip, hooks);
     dir = await openFramesDir(o.out, key, o.resumeFrames);
   } catch (e) {
-    await maker.release();
+    await maker?.release();
+    await flows?.close();
     throw e;
   }
+  const { width, height, fps } = clip.plan;
   const stats = { frames: 0, ms: 0, flowMs: 0, flows: 0, reliable: 0 };
   const base = { mode: o.mode, temporal, frames: clip.frames, fps, width, height, hasAudio: clip.info.hasAudio };
   const writer = openVideoWriter({
@@ -163,17 +165,23 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
     metadata: o.metadata === false ? undefined : { comment: JSON.stringify(videoProvenance({ options: o, frames: { frames: clip.frames, fps, width, height }, styleSha256: key.styles as string[] })) },
   });
   const t0 = performance.now();
-  // the last frames' luma (for the flow) and results, by index: as far back as the long-term distances reach
+  // the last frames' results by index (their luma is on the flow thread): as far back as the long-term distances reach
   const distances = [...new Set(o.longTerm)].sort((a, b) => a - b);
   const reach = distances[distances.length - 1];
-  const history = new Map<number, { flow: FlowFrame | null; out: RgbImage }>();
-  const remember = (i: number, flow: FlowFrame | null, out: RgbImage) => {
-    history.set(i, { flow, out });
-    for (const [j, h] of history) {
-      if (j > i - reach) continue;
-      h.flow?.delete();
-      history.delete(j);
-    }
+  const outs = new Map<number, RgbImage>();
+  const remember = (i: number, out: RgbImage) => {
+    outs.set(i, out);
+    for (const j of outs.keys()) if (j <= i - reach) outs.delete(j);
+  };
+  /** Hands frame i to the flow thread and starts its pairs with the earlier frames it is tied to. */
+  const startFlows = (i: number, frame: RgbImage): { distance: number; flows: Promise<PairFlows> }[] => {
+    if (!flows) return [];
+    flows.add(i, frame);
+    return distances.filter((j) => flows.has(i - j)).map((j) => {
+      const p = flows.pair(i - j, i);
+      p.catch(() => undefined); // awaited in prevOf; a failure after an earlier error must not be unhandled
+      return { distance: j, flows: p };
+    });
   };
   let index = 0;
   const frames = readFrames(clip.plan, what, signal);
@@ -185,24 +193,20 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
       const first = index;
       const inputs = batch;
       batch = [];
-      const flowsOf: (FlowFrame | null)[] = [];
+      // the whole batch's flows start now on the flow thread, while the network (or the optimisation) runs here
+      const pairs = inputs.map((frame, k) => startFlows(first + k, frame));
+      flows?.dropBelow(first + inputs.length - reach);
       let lastEnd = performance.now();
-      await maker.make(
+      await maker!.make(
         inputs,
         async (k) => {
-          const cur = temporal ? await flowFrame(inputs[k]) : null;
-          flowsOf[k] = cur;
-          if (!cur) return null;
-          const tf = performance.now();
           const refs: Reference[] = [];
-          for (const j of distances) {
-            const h = history.get(first + k - j);
-            if (!h?.flow) continue;
-            const { back, fwd } = await flowPair(h.flow, cur);
-            refs.push({ distance: j, out: h.out, back, mask: consistencyMask(back, fwd).mask });
+          for (const { distance, flows: p } of pairs[k]) {
+            const { back, mask, ms } = await p;
+            stats.flowMs += ms;
+            refs.push({ distance, out: outs.get(first + k - distance)!, back, mask });
           }
           if (!refs.length) return null;
-          stats.flowMs += performance.now() - tf;
           stats.flows++;
           let kept = 0;
           for (let p = 0; p < refs[0].mask.length; p++) kept += refs.some((r) => r.mask[p] > 0) ? 1 : 0;
@@ -214,7 +218,7 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
           await dir.write(i, out);
           await hooks.onFrame?.(out, i);
           await writer.write(out);
-          remember(i, flowsOf[k], out);
+          remember(i, out);
           index = i + 1;
           const now = performance.now();
           const ms = now - lastEnd;
@@ -231,7 +235,8 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
         // a frame of the interrupted run: taken as it was, and a reference of the frames after it
         const out = await dir.read(index);
         await writer.write(out);
-        remember(index, temporal && index >= dir.done - reach ? await flowFrame(frame) : null, out);
+        if (flows && index >= dir.done - reach) flows.add(index, frame);
+        remember(index, out);
         index++;
         hooks.onProgress?.({ phase: 'frame', frame: index, frames: clip.frames, ms: 0, elapsedMs: performance.now() - t0, resumed: true });
         continue;
@@ -248,8 +253,8 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
     await frames.return(undefined);
     throw e;
   } finally {
-    for (const h of history.values()) h.flow?.delete();
-    await maker.release();
+    await flows?.close();
+    await maker!.release();
   }
   await dir.remove();
   return {
