@@ -155,6 +155,24 @@ test('resume after an interruption gives the same frames; the cancelled run writ
   assert.equal(fs.existsSync(`${out}.frames`), false);
 });
 
+test("staleFrames 'replace' (a server after a restart): another run's frames folder is replaced, a missing one is no error", async () => {
+  const whole = collect();
+  await stylizeVideo(gatys('whole-stale.mp4'), whole.hooks);
+  const out = path.join(dir, 'stale.mp4');
+  const ac = new AbortController();
+  // an interrupted run with other options leaves its folder
+  await assert.rejects(stylizeVideo(gatys('stale.mp4', { frameIters: 5 }), { signal: ac.signal, onFrame: () => ac.abort() }), (e: Error & { code?: string }) => e.code === 'E_ABORTED');
+  assert.ok(fs.existsSync(path.join(`${out}.frames`, '000001.png')));
+  const again = collect();
+  const r = await stylizeVideo(gatys('stale.mp4', { resumeFrames: true, staleFrames: 'replace' }), again.hooks);
+  assert.equal(r.resumedFrames, 0, 'nothing taken from the other run');
+  again.frames.forEach((f, k) => assert.deepEqual(f.data, whole.frames[k].data, `frame ${k} is made afresh`));
+  assert.equal((await decoded(out)).length, 4);
+  assert.equal(fs.existsSync(`${out}.frames`), false);
+  const fresh = await stylizeVideo(gatys('stale-none.mp4', { resumeFrames: true, staleFrames: 'replace' }));
+  assert.equal(fresh.resumedFrames, 0);
+});
+
 test('long-term consistency (--long-term 1,2): the first two frames as with the previous frame only, later ones tied further back, resumable', async () => {
   const short = collect();
   const r1 = await stylizeVideo(gatys('short.mp4'), short.hooks);

@@ -1,7 +1,6 @@
 // How the server runs a mode=video job: stylizeVideo() on the stored clip (engine gatys with the style
 // images, or fast with one of the server's networks), a `video` event per iteration and per frame, each
 // finished frame as the preview, and the MP4 as the result; a cancelled or failed run leaves no files.
-import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { StyleloomError } from '../errors.js';
 import { encodeImage } from '../image/io.js';
@@ -40,9 +39,9 @@ export async function runVideoJob(ctx: RunContext, p: VideoParams, cfg: VideoRun
   const sPerFrame = () => (frameMs.length ? frameMs.reduce((a, b) => a + b, 0) / frameMs.length / 1000 : 0);
   let etaS: number | null = null;
   let iters = 1; // of the frame being made (gatys; fast: one pass)
-  // a run cut short by a crash or a restart left its frames: this run goes on after the last one (the frames
-  // folder's run.json must match the clip and options; if it does not, it starts again)
-  options.resumeFrames = existsSync(framesDirFor(out));
+  // a run cut short by a crash or a restart left its frames: this run goes on after the last one (if the frames
+  // folder's run.json does not match the clip and options, the folder is replaced and the run starts again)
+  Object.assign(options, { resumeFrames: true, staleFrames: 'replace' });
   const run = () => stylizeVideo(options, {
     signal: ctx.signal,
     onProgress: (e) => {
@@ -59,12 +58,7 @@ export async function runVideoJob(ctx: RunContext, p: VideoParams, cfg: VideoRun
     onFrame: async (frame, index) => ctx.preview(await encodeImage(frame, 'png'), index + 1),
   });
   try {
-    const r = await run().catch(async (e: unknown) => {
-      if (!options.resumeFrames || !(e instanceof StyleloomError) || (e.code !== 'E_USAGE' && e.code !== 'E_INPUT')) throw e;
-      await rm(framesDirFor(out), { recursive: true, force: true });
-      options.resumeFrames = false;
-      return run();
-    });
+    const r = await run();
     if (ctx.signal.aborted) throw new StyleloomError('E_ABORTED', 'cancelled');
     return { result: await readFile(out), width: r.width, height: r.height, frames: r.frames, fps: r.fps, duration: r.frames / r.fps, loss: null, lossHistory: [] };
   } finally {

@@ -26,15 +26,24 @@ export interface FramesDir {
   remove(): Promise<void>;
 }
 
+/** What a resumed run does with a frames folder that is not its own: fail ('error'), or remove it and start again ('replace'). */
+export type StaleFrames = 'error' | 'replace';
+
 /**
  * Opens the frames folder of `out`: a new one, or with `resume` the one an interrupted run left (which must
  * have been made with the same `key`). A folder left behind without `resume` is an error (its frames are a
- * run's work): resume it or delete it.
+ * run's work): resume it or delete it. With `stale` 'replace', a folder that is not this run's (another clip or
+ * other options, or no run record) is removed and the run starts afresh instead of failing.
  */
-export async function openFramesDir(out: string, key: RunKey, resume: boolean): Promise<FramesDir> {
+export async function openFramesDir(out: string, key: RunKey, resume: boolean, stale: StaleFrames = 'error'): Promise<FramesDir> {
   const dir = framesDirFor(out);
-  const exists = fs.existsSync(dir);
   const keyText = JSON.stringify(key);
+  if (resume && stale === 'replace' && fs.existsSync(dir)) {
+    const run = await readFile(path.join(dir, RUN), 'utf8').catch(() => null);
+    if (run !== keyText) await rm(dir, { recursive: true, force: true });
+  }
+  const exists = fs.existsSync(dir);
+  if (!exists && resume && stale === 'replace') return openFramesDir(out, key, false);
   let done = 0;
   if (exists && !resume) {
     throw optionError('E_USAGE', `${dir} holds the frames of an interrupted run; add {resumeFrames} to continue it, or delete the folder to start again`);

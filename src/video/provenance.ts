@@ -19,7 +19,7 @@ export interface VideoProvenanceInput {
 
 /** The record as flat text entries, like an image's (PROVENANCE_KEYS). */
 export function videoProvenance({ options, frames, styleSha256 }: VideoProvenanceInput): Record<string, string> {
-  const { content, styles, out: _out, metadata: _m, resumeFrames: _r, weights, provenanceNames: names, model, ...rest } = options;
+  const { content, styles, out: _out, metadata: _m, resumeFrames: _r, weights, provenanceNames: names, staleFrames: _s, model, ...rest } = options;
   const styleNames = names?.styles?.length === (styles ?? []).length ? names.styles! : (styles ?? []).map(label);
   const clip = names?.content ?? path.basename(content);
   const network = names?.model ?? (model === undefined ? undefined : path.basename(model));

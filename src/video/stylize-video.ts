@@ -28,7 +28,7 @@ import { openFramesDir, type RunKey } from './frames-dir.js';
 import { videoProvenance } from './provenance.js';
 import type { VideoHooks, VideoOptions, VideoResult } from './types.js';
 
-export type ResolvedVideoOptions = ResolvedLibraryOptions<OptionRows, 'video'> & Pick<VideoOptions, 'content' | 'styles' | 'out' | 'metadata' | 'provenanceNames'>;
+export type ResolvedVideoOptions = ResolvedLibraryOptions<OptionRows, 'video'> & Pick<VideoOptions, 'content' | 'styles' | 'out' | 'metadata' | 'provenanceNames' | 'staleFrames'>;
 
 /** Frames per network run in fast mode. */
 export const FAST_BATCH = 4;
@@ -39,11 +39,11 @@ const checkAborted = (signal?: AbortSignal) => {
 
 /** Table defaults and checks, plus the rules between options. */
 export function resolveVideoOptions(options: VideoOptions): ResolvedVideoOptions {
-  const { content, styles, out, metadata, provenanceNames, ...rest } = options;
+  const { content, styles, out, metadata, provenanceNames, staleFrames, ...rest } = options;
   if (typeof content !== 'string' || content === '') throw optionError('E_USAGE', '{content} is missing: give the video to repaint');
   if (typeof out !== 'string' || out === '') throw optionError('E_USAGE', '{out} is missing: give the output video (.mp4, .webm, .gif or .webp)');
   const o = resolveTableOptions('video', rest as Record<string, unknown>) as unknown as ResolvedVideoOptions;
-  Object.assign(o, { content, styles, out, metadata, provenanceNames });
+  Object.assign(o, { content, styles, out, metadata, provenanceNames, staleFrames });
   videoFormatFor(out);
   if (o.mode === 'fast') {
     if (o.model === undefined) throw optionError('E_USAGE', '{mode} fast needs {model}: the feed-forward style network to run on every frame');
@@ -68,7 +68,7 @@ function checkOutput(out: string, content: string): void {
 /** Everything that shapes the frames, for the frames folder's run.json (a resumed run must match it). */
 async function runKey(o: ResolvedVideoOptions, clip: Clip): Promise<RunKey> {
   const st = fs.statSync(o.content);
-  const { out: _o, metadata: _m, resumeFrames: _r, threads: _t, device: _d, content: _c, provenanceNames: _n, styles, ...shaping } = o;
+  const { out: _o, metadata: _m, resumeFrames: _r, threads: _t, device: _d, content: _c, provenanceNames: _n, staleFrames: _s, styles, ...shaping } = o;
   return {
     software: `styleloom ${VERSION}`,
     clip: { file: path.resolve(o.content), bytes: st.size, mtimeMs: st.mtimeMs },
@@ -150,7 +150,7 @@ export async function stylizeVideo(options: VideoOptions, hooks: VideoHooks = {}
   let dir;
   try {
     maker = o.mode === 'fast' ? await fastMaker(o) : await gatysMaker(o, clip, hooks);
-    dir = await openFramesDir(o.out, key, o.resumeFrames);
+    dir = await openFramesDir(o.out, key, o.resumeFrames, o.staleFrames);
   } catch (e) {
     await maker?.release();
     await flows?.close();

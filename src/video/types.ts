@@ -5,6 +5,7 @@ import type { OptionRows } from '../options/table.js';
 import type { JobValues, LibraryOptions } from '../options/types.js';
 import type { ImageSource } from '../transfer/types.js';
 import type { FrameLoss } from './frame-loss.js';
+import type { StaleFrames } from './frames-dir.js';
 
 export type { FrameLoss };
 
@@ -20,6 +21,12 @@ export interface VideoOptions extends Omit<LibraryOptions<OptionRows, 'video'>, 
   metadata?: JobValues<OptionRows, 'video'>['metadata'];
   /** How the provenance record names the clip, the style images and the network (default: their file names); a server passes the names its client gave. */
   provenanceNames?: { content?: string; styles?: string[]; model?: string };
+  /**
+   * With `resumeFrames`: what to do with a frames folder another clip or other options made — 'error' (the
+   * default, the CLI's rule: the user decides) or 'replace' it and start again (a server after a restart); a
+   * missing folder is then no error either.
+   */
+  staleFrames?: StaleFrames;
 }
 
 export interface VideoProgressEvent {
