@@ -3,7 +3,9 @@
 // spectrum); for each photo itself, the demo networks (transposed convs) and the built-in networks (resize-conv).
 //
 // Usage: npm run build && node bench/checkerboard.mjs [--size 512] [--photos chelsea.png,astronaut.png,coffee.png,rocket.jpg]
+//          [--nets A.safetensors,B.safetensors]
 // The demo networks are read from $STYLELOOM_FAST_MODELS, else ../shared/assets/fast-style (never copied here).
+// --nets measures just these network files of styleloom train (their upsampling read from the file) instead.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +14,7 @@ import { parseArgs } from 'node:util';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(path.join(REPO, 'dist', 'src', p)).href);
 const { listBuiltinModels } = await dist('fast/catalog.js');
+const { readSafetensors } = await dist('model/safetensors.js');
 const { fastStylize, loadFastModel } = await dist('fast/stylize-fast.js');
 const { readImage, resizeLongSide } = await dist('image/io.js');
 
@@ -20,6 +23,7 @@ const { values: a } = parseArgs({
     size: { type: 'string', default: '512' },
     photos: { type: 'string', default: 'chelsea.png,astronaut.png,coffee.png,rocket.jpg' },
     threads: { type: 'string', default: '2' },
+    nets: { type: 'string' },
   },
 });
 const IMAGES = path.join(REPO, '..', 'shared', 'assets', 'images');
@@ -73,10 +77,18 @@ export function gridPeak(img) {
 
 const size = Number(a.size);
 const photos = a.photos.split(',');
-const nets = [
-  ...fs.readdirSync(DEMO).filter((d) => fs.existsSync(path.join(DEMO, d, 'manifest.json'))).map((d) => ({ name: d, kind: 'demo (transposed conv)', path: path.join(DEMO, d) })),
-  ...(await listBuiltinModels()).map((m) => ({ name: m.name, kind: 'built-in (resize-conv)', path: m.path })),
-];
+/** A network file's upsampling, from the architecture its training recorded. */
+async function upsampleOf(file) {
+  const arch = JSON.parse((await readSafetensors(file, { include: () => false })).metadata.architecture ?? '{}');
+  return arch.upsample === 'resize' ? 'resize-conv' : arch.upsample === 'transposed' ? 'transposed conv' : 'unknown';
+}
+
+const nets = a.nets
+  ? await Promise.all(a.nets.split(',').map(async (f) => ({ name: path.basename(f).replace(/\.safetensors$/, ''), kind: `given (${await upsampleOf(f)})`, path: path.resolve(f) })))
+  : [
+      ...fs.readdirSync(DEMO).filter((d) => fs.existsSync(path.join(DEMO, d, 'manifest.json'))).map((d) => ({ name: d, kind: 'demo (transposed conv)', path: path.join(DEMO, d) })),
+      ...(await listBuiltinModels()).map((m) => ({ name: m.name, kind: 'built-in (resize-conv)', path: m.path })),
+    ];
 const rows = [];
 const inputs = await Promise.all(photos.map(async (p) => resizeLongSide(await readImage(path.join(IMAGES, p)), size)));
 rows.push({ name: 'the photo itself', kind: 'input', shares: inputs.map(gridPeak) });

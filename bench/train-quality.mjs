@@ -5,8 +5,10 @@
 // The gallery of the README is `styleloom grid --mode fast` (its command is in RESULTS-train.md).
 //
 // Usage: npm run build && node bench/train-quality.mjs [--size 256] [--photos astronaut.png,chelsea.png,coffee.png,rocket.jpg]
-//          [--opt chelsea.png,astronaut.png] [--opt-iters 200] [--threads 2]
-// Writes bench/results/train-quality-<date>.json and prints the Markdown tables for RESULTS-train.md.
+//          [--opt chelsea.png,astronaut.png] [--opt-iters 200] [--threads 2] [--dir DIR] [--only NAME,...]
+// --dir adds the networks in a folder (network files of your own training; their painting from the file's record),
+// --only measures just the named networks, --opt '' skips the optimisation runs.
+// Writes bench/results/train-quality-<date>[-N].json and prints the Markdown tables for RESULTS-train.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '..');
 const dist = (p) => import(pathToFileURL(path.join(REPO, 'dist', 'src', p)).href);
-const { listBuiltinModels } = await dist('fast/catalog.js');
+const { listBuiltinModels, listFolderModels, summarizeFastModel } = await dist('fast/catalog.js');
 const { fastStylize, loadFastModel } = await dist('fast/stylize-fast.js');
 const { scoreImage } = await dist('transfer/score.js');
 const { stylize } = await dist('transfer/stylize.js');
@@ -31,6 +33,8 @@ const { values: a } = parseArgs({
     opt: { type: 'string', default: 'chelsea.png,astronaut.png' },
     'opt-iters': { type: 'string', default: '200' },
     threads: { type: 'string', default: '2' },
+    dir: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const IMAGES = path.join(REPO, '..', 'shared', 'assets', 'images');
@@ -53,8 +57,13 @@ async function squareCrops(files, side) {
   return out;
 }
 
-const models = await listBuiltinModels();
-if (models.length === 0) throw new Error('no built-in networks in models/');
+const only = a.only ? new Set(a.only.split(',')) : null;
+const models = [...(await listBuiltinModels()), ...(a.dir ? await listFolderModels(a.dir) : [])].filter((m) => !only || only.has(m.name));
+if (models.length === 0) throw new Error(only ? `none of ${a.only} is a built-in network${a.dir ? ` or in ${a.dir}` : ''}` : 'no built-in networks in models/');
+for (const m of models) {
+  m.styleFile = m.card?.style ?? (await summarizeFastModel(m)).style;
+  if (!m.styleFile) throw new Error(`${m.path} does not record the painting it was trained on`);
+}
 const photos = a.photos.split(',');
 const rows = [];
 // each network's instability: mean squared change of its output (0..255) when its input gets noise of 8 grey levels
@@ -63,7 +72,7 @@ const crops = await squareCrops(photos, 192);
 const instability = {};
 for (const m of models) instability[m.name] = await measureInstability(await loadFastCheckpoint(m.path), crops, 192, 8, 1, { threads });
 for (const m of models) {
-  const style = path.join(IMAGES, m.card.style);
+  const style = path.join(IMAGES, m.styleFile);
   const net = await loadFastModel(m.path);
   for (const p of photos) {
     const photo = await resizeLongSide(await readImage(path.join(IMAGES, p)), size);
@@ -87,7 +96,8 @@ for (const m of models) {
 
 const out = { date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, args: a, rows, instability };
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });
-const file = path.join(here, 'results', `train-quality-${out.date.slice(0, 10)}.json`);
+let file = path.join(here, 'results', `train-quality-${out.date.slice(0, 10)}.json`);
+for (let k = 2; fs.existsSync(file); k++) file = path.join(here, 'results', `train-quality-${out.date.slice(0, 10)}-${k}.json`);
 fs.writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
 const e = (v) => v.toExponential(2);
 process.stdout.write(`| network | photo | photo's own style | network's style | ratio | network's content | ${a['opt-iters']} optimisation iterations: style / content | fast ms |\n|---|---|---|---|---|---|---|---|\n`);

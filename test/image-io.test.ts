@@ -297,3 +297,14 @@ test('writeImage onto a directory: E_OUTPUT, no temp file left', async (t) => {
   assert.deepEqual(readdirSync(d), ['taken.png']);
   assert.deepEqual(readdirSync(join(d, 'taken.png')), []);
 });
+
+test('PNG compression level: lossless at every level, smaller at 9 than at 0', async () => {
+  const img = await readImage(join(IMAGES, 'chelsea.png'));
+  const sizes: number[] = [];
+  for (const level of [0, 1, 9]) {
+    const png = await encodeImage(img, 'png', { pngCompression: level });
+    sizes.push(png.length);
+    assert.deepEqual((await readImage(png)).data, img.data, `level ${level}`);
+  }
+  assert.ok(sizes[2] < sizes[0], `level 9 ${sizes[2]} bytes, level 0 ${sizes[0]}`);
+});

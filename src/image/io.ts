@@ -27,6 +27,8 @@ export interface EncodeOptions {
   quality?: number;
   /** Text key/value pairs: PNG tEXt/iTXt chunks; JPEG/WebP EXIF ImageDescription as JSON. */
   metadata?: Record<string, string>;
+  /** PNG zlib level 0..9 (default 6); 1 is ~2.5x faster for ~12% more bytes (a video's frames folder uses it). */
+  pngCompression?: number;
 }
 
 const DEFAULT_QUALITY = 92;
@@ -187,7 +189,7 @@ export async function encodeImage(
   for (const [k] of entries) checkKey(k);
   let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
   if (format === 'png') {
-    const png = await s.png().toBuffer();
+    const png = await s.png(opts.pngCompression === undefined ? {} : { compressionLevel: opts.pngCompression }).toBuffer();
     return entries.length ? insertPngText(png, entries) : png;
   }
   if (entries.length) {

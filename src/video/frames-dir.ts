@@ -68,7 +68,8 @@ export async function openFramesDir(out: string, key: RunKey, resume: boolean, s
     dir,
     done,
     read: (i) => readImage(path.join(dir, frameName(i))),
-    write: async (i, frame) => writeFileAtomic(path.join(dir, frameName(i)), await encodeImage(frame, 'png')),
+    // zlib level 1: 8-10 ms a 384x288 frame instead of 22-24 ms at the default 6, for 12% more bytes (measured once)
+    write: async (i, frame) => writeFileAtomic(path.join(dir, frameName(i)), await encodeImage(frame, 'png', { pngCompression: 1 })),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
