@@ -163,3 +163,21 @@ test('the flow thread gives the same flows and masks as the main thread, in orde
   }
   await assert.rejects(service.pair(2, 2), /closed/);
 });
+
+test('a session without spinning threads gives the same numbers as one with them', async () => {
+  const { createRunner } = await import('../src/runtime/session.js');
+  const { Graph } = await import('../src/graph/ir.js');
+  const { toOnnx } = await import('../src/graph/onnx-export.js');
+  const g = new Graph();
+  const x = g.input('x', [1, 2, 6, 6]);
+  g.output(g.conv(x, g.constant('w', Float32Array.from({ length: 36 }, (_, k) => Math.sin(k)), [2, 2, 3, 3]), null, 1));
+  const feeds = { x: { data: Float32Array.from({ length: 72 }, (_, k) => Math.cos(k)), dims: [1, 2, 6, 6] } };
+  const outs = [];
+  for (const spinning of [true, false]) {
+    const r = await createRunner(toOnnx(g), { threads: 2, spinning });
+    outs.push(Object.values(await r.run(feeds))[0]);
+    await r.release();
+  }
+  assert.deepEqual(outs[1], outs[0]);
+  assert.ok(outs[0].some((v) => v !== 0));
+});

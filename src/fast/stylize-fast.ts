@@ -7,8 +7,7 @@ import { toOnnx } from '../graph/onnx-export.js';
 import { readImage, resizeLongSide } from '../image/io.js';
 import { checkMaskAspect, compositeRgb, decodeHeldMask, resizeMask } from '../image/mask.js';
 import type { RgbImage } from '../image/types.js';
-import { createRunner, defaultThreads, type Runner } from '../runtime/session.js';
-import type { DeviceKind } from '../runtime/device.js';
+import { createRunner, defaultThreads, type Runner, type SessionOptions } from '../runtime/session.js';
 import { findFastModel, listFastModels } from './catalog.js';
 import { isNetworkFilePath, loadFastCheckpoint, type FastCheckpoint } from './checkpoint.js';
 import { buildFastGraph, FAST_MIN_SIDE } from './network.js';
@@ -18,7 +17,7 @@ import type { LibraryOptions } from '../options/types.js';
 import { resolveTableOptions } from '../options/validate.js';
 
 /** Options of fastStylize(): the rows of the option table that apply to the fast job (size, threads, device, originalColors). */
-export type FastStylizeOptions = Omit<LibraryOptions<OptionRows, 'fast'>, 'content' | 'model'> & { signal?: AbortSignal };
+export type FastStylizeOptions = Omit<LibraryOptions<OptionRows, 'fast'>, 'content' | 'model'> & { signal?: AbortSignal } & Pick<SessionOptions, 'spinning'>;
 
 /** Largest image (pixels per image, after --size) the fast network is run on without an explicit size. */
 export const FAST_MAX_PIXELS = 16_000_000;
@@ -40,7 +39,7 @@ export interface LoadedFastModel {
   /** Number of compiled sessions held now. */
   readonly sessions: number;
   /** Run [n, 3, h, w] float RGB 0..255 through the network; returns the output, same shape, 0..255 floats. */
-  run(input: Float32Array, n: number, h: number, w: number, opts?: { threads?: number; device?: DeviceKind }): Promise<Float32Array>;
+  run(input: Float32Array, n: number, h: number, w: number, opts?: Pick<SessionOptions, 'threads' | 'device' | 'spinning'>): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -59,15 +58,16 @@ class FastModel implements LoadedFastModel {
     return this.cache.size;
   }
 
-  async run(input: Float32Array, n: number, h: number, w: number, opts: { threads?: number; device?: DeviceKind } = {}): Promise<Float32Array> {
+  async run(input: Float32Array, n: number, h: number, w: number, opts: Pick<SessionOptions, 'threads' | 'device' | 'spinning'> = {}): Promise<Float32Array> {
     if (input.length !== n * 3 * h * w) throw new StyleloomError('E_INTERNAL', `fast input has ${input.length} values for ${n}x3x${h}x${w}`);
     const threads = opts.threads ?? defaultThreads();
     const device = opts.device ?? 'cpu';
-    const key = `${n}x${h}x${w}|${threads}|${device}`;
+    const spinning = opts.spinning ?? true;
+    const key = `${n}x${h}x${w}|${threads}|${device}|${spinning}`;
     let entry = this.cache.get(key);
     if (!entry) {
       const { graph } = buildFastGraph(this.checkpoint, { batch: n, height: h, width: w });
-      const runner = createRunner(toOnnx(graph, `fast_${this.name}`), { threads, device });
+      const runner = createRunner(toOnnx(graph, `fast_${this.name}`), { threads, device, spinning });
       const fresh: CachedSession = { runner, busy: 0, used: 0 };
       this.cache.set(key, fresh);
       runner.catch(() => {
@@ -143,7 +143,7 @@ async function prepare(image: RgbImage | string, options: FastStylizeOptions): P
 }
 
 function checkOptions(o: FastStylizeOptions): void {
-  const { signal: _signal, ...rest } = o;
+  const { signal: _signal, spinning: _spinning, ...rest } = o;
   resolveTableOptions('fast', rest);
 }
 
@@ -198,7 +198,7 @@ export async function fastStylizeBatch(images: (RgbImage | string)[], model: str
     const hw = h * w;
     const input = new Float32Array(n * 3 * hw);
     imgs.forEach((im, k) => toPlanar(im, input, k * 3 * hw));
-    const out = await m.run(input, n, h, w, { threads: options.threads, device: options.device });
+    const out = await m.run(input, n, h, w, { threads: options.threads, device: options.device, spinning: options.spinning });
     checkAborted(options.signal);
     return imgs.map((im, k) => {
       const styled = fromPlanar(out, k * 3 * hw, w, h, options.originalColors ? im : undefined);

@@ -29,6 +29,7 @@ export async function createRunner(model: Uint8Array, opts: SessionOptions = {})
     enableCpuMemArena: opts.arena ?? true,
     executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
   };
+  if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, options);

@@ -90,8 +90,8 @@ export async function createGatysEngine(o: GatysEngineOptions): Promise<GatysEng
 }
 
 /** Frames of one batch through the network (RGB, the frames' size). */
-export function fastBatch(model: LoadedFastModel, frames: RgbImage[], o: { threads?: number; device?: SessionOptions['device']; originalColors: boolean }): Promise<RgbImage[]> {
-  return fastStylizeBatch(frames, model, { threads: o.threads, device: o.device, originalColors: o.originalColors });
+export function fastBatch(model: LoadedFastModel, frames: RgbImage[], o: Pick<SessionOptions, 'threads' | 'device' | 'spinning'> & { originalColors: boolean }): Promise<RgbImage[]> {
+  return fastStylizeBatch(frames, model, { threads: o.threads, device: o.device, spinning: o.spinning, originalColors: o.originalColors });
 }
 
 /** (1 − w·C) · net + w·C · T: the network's output blended with the earlier outputs warped along the flow (references.ts). */
