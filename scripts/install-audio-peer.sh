@@ -9,13 +9,8 @@ if "$PY" -c 'import torch, numpy, soundfile, scipy' 2>/dev/null; then
   echo "install-audio-peer: torch, numpy, soundfile and scipy already import under $PY"
   exit 0
 fi
-command -v apt-get >/dev/null 2>&1 || { echo "install-audio-peer: apt-get not found (Debian/Ubuntu only); install python3-torch python3-numpy python3-soundfile python3-scipy by hand" >&2; exit 1; }
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-  echo "install-audio-peer: not root and no password-less sudo: cannot run apt-get" >&2; exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends python3-torch python3-numpy python3-soundfile python3-scipy libopenblas0-openmp
+sh "$(dirname "$0")/apt-install.sh" install-audio-peer python3-torch python3-numpy python3-soundfile python3-scipy libopenblas0-openmp
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
 # make the OpenMP OpenBLAS the one torch loads (see ../shared/peers/RESULTS.md)
 for alt in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
   a=$alt-x86_64-linux-gnu

@@ -17,21 +17,8 @@ fail() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script only knows Debian/Ubuntu"
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO="sudo -n"
-else
-  fail "not root and no password-less sudo: cannot run apt-get"
-fi
-
 echo "install-chromium: $CHROMIUM is missing; installing Debian's chromium with apt-get (a few minutes)"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q || fail "apt-get update failed (no network or no package mirror?)"
-$SUDO apt-get install -y -q --no-install-recommends chromium fonts-liberation \
-  || fail "apt-get install chromium failed"
+sh "$(dirname "$0")/apt-install.sh" install-chromium chromium fonts-liberation || exit 1
 
 [ -x "$CHROMIUM" ] || fail "apt-get finished but $CHROMIUM is still missing (on Ubuntu, chromium may be a snap stub)"
 echo "install-chromium: installed $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"

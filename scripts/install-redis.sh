@@ -16,20 +16,8 @@ fail() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: this script only knows Debian/Ubuntu"
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO="sudo -n"
-else
-  fail "not root and no password-less sudo: cannot run apt-get"
-fi
-
 echo "install-redis: redis-server is missing; installing Debian's redis-server with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q || fail "apt-get update failed (no network or no package mirror?)"
-$SUDO apt-get install -y -q --no-install-recommends redis-server || fail "apt-get install redis-server failed"
+sh "$(dirname "$0")/apt-install.sh" install-redis redis-server || exit 1
 
 command -v redis-server >/dev/null 2>&1 || fail "apt-get finished but redis-server is still not on the PATH"
 echo "install-redis: installed $(redis-server --version 2>/dev/null | cut -d' ' -f1-3)"
