@@ -140,12 +140,15 @@ describe('training runs', { concurrency: 1 }, () => {
     assert.equal(f.code, 0, showRun(f));
   });
 
-  test('--resume continues bit for bit: 2 + 2 iterations give the same file as 4', async () => {
+  test('--resume continues bit for bit, along the learning-rate schedule: 2 + 2 iterations give the same file as 4', async () => {
     const straight = path.join(dir, 'straight.safetensors');
     const split = path.join(dir, 'split.safetensors');
     const quiet = { onWarning: () => {} };
-    await trainNetwork({ ...base(), out: straight, iters: 4, saveEvery: 0, networkWidth: 'half', upsample: 'transposed' }, quiet);
-    await trainNetwork({ ...base(), out: split, iters: 2, saveEvery: 2, upsample: 'transposed' }, quiet);
+    const lrs: number[] = [];
+    await trainNetwork({ ...base(), out: straight, iters: 4, saveEvery: 0, networkWidth: 'half', upsample: 'transposed', lrHalfLife: 2 }, { ...quiet, onProgress: (e) => lrs.push(e.lr) });
+    // the default lr 1e-3 halving every 2 iterations: 1e-3, 1e-3/√2, 5e-4, 5e-4/√2
+    assert.deepEqual(lrs.map((v) => v.toPrecision(6)), [1e-3, 1e-3 / Math.SQRT2, 5e-4, 5e-4 / Math.SQRT2].map((v) => v.toPrecision(6)));
+    await trainNetwork({ ...base(), out: split, iters: 2, saveEvery: 2, upsample: 'transposed', lrHalfLife: 2 }, quiet);
     const ckpt = path.join(dir, 'split.ckpt.safetensors');
     assert.ok(fs.existsSync(ckpt));
     const r = await trainNetwork({ resume: ckpt, iters: 4, threads: 1 }, quiet);
@@ -157,6 +160,31 @@ describe('training runs', { concurrency: 1 }, () => {
     const untimed = (m: Record<string, string>) => ({ ...m, training: JSON.stringify({ ...JSON.parse(m.training), seconds: 0 }) });
     assert.deepEqual(untimed(a.metadata), untimed(b.metadata));
     assert.ok(JSON.parse(a.metadata.training).seconds >= 0 && /threads/.test(JSON.parse(a.metadata.training).machine));
+  });
+
+  test('{lrHalfLife} changes the updates from the second iteration on: the same first step, then smaller ones', async () => {
+    const quiet = { onWarning: () => {} };
+    const run = async (name: string, iters: number, lrHalfLife: number) => {
+      const out = path.join(dir, name);
+      await trainNetwork({ ...base(), out, iters, saveEvery: 0, lrHalfLife, lr: 0.01 }, quiet);
+      return parseSafetensors(fs.readFileSync(out), out).tensors;
+    };
+    const [c1, s1, c2, s2] = [await run('c1.safetensors', 1, 0), await run('s1.safetensors', 1, 0.25), await run('c2.safetensors', 2, 0), await run('s2.safetensors', 2, 0.25)];
+    const bits = (t: { data: Float32Array | Uint16Array }) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    for (const [name, t] of c1) assert.ok(bits(t).equals(bits(s1.get(name)!)), `${name}: the first step should not depend on the schedule`);
+    // at iteration 2 the lr is 0.01 · 0.5^4: the scheduled run moves the weights about 16x less in its second step
+    let moveC = 0;
+    let moveS = 0;
+    for (const [name, t] of c2) {
+      const a = t.data as Float32Array;
+      const b = s2.get(name)!.data as Float32Array;
+      const one = c1.get(name)!.data as Float32Array;
+      for (let i = 0; i < a.length; i++) {
+        moveC += Math.abs(a[i] - one[i]);
+        moveS += Math.abs(b[i] - one[i]);
+      }
+    }
+    assert.ok(moveS > 0 && moveS < moveC / 8, `second step moved ${moveS} with the schedule, ${moveC} without`);
   });
 
   test('a network file whose metadata does not match its tensors is refused with one line', async () => {

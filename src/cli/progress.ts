@@ -54,10 +54,10 @@ export function iterationReporter(opts: { tty: boolean; printEvery: number; stre
 /** Training progress: the same bar or lines, with images/s (crops through the step per second). */
 export function trainReporter(opts: { tty: boolean; printEvery: number; stream?: NodeJS.WriteStream }): Reporter<TrainProgress> {
   const stream = opts.stream ?? process.stderr;
-  const terms = (e: TrainProgress) => ({ loss: fmt(e.loss.total), content: fmt(e.loss.content), style: fmt(e.loss.style), tv: fmt(e.loss.tv), stab: e.loss.stability === undefined ? '' : `, stability ${fmt(e.loss.stability)}`, rate: e.imagesPerS.toFixed(2) });
+  const terms = (e: TrainProgress) => ({ loss: fmt(e.loss.total), content: fmt(e.loss.content), style: fmt(e.loss.style), tv: fmt(e.loss.tv), stab: e.loss.stability === undefined ? '' : `, stability ${fmt(e.loss.stability)}`, rate: e.imagesPerS.toFixed(2), lr: e.lr.toExponential(2) });
   if (opts.tty) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: 'train {bar} {value}/{total} | loss {loss} (content {content}, style {style}, tv {tv}{stab}) | {rate} images/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
+      { stream, format: 'train {bar} {value}/{total} | loss {loss} (content {content}, style {style}, tv {tv}{stab}) | lr {lr} | {rate} images/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -79,7 +79,7 @@ export function trainReporter(opts: { tty: boolean; printEvery: number; stream?:
       if (opts.printEvery <= 0 || (e.iter % opts.printEvery !== 0 && e.iter !== e.iters)) return;
       const t = terms(e);
       const eta = ((e.iters - e.iter) * e.elapsedMs) / (e.iter - first) / 1000;
-      stream.write(`iter ${e.iter}/${e.iters}  loss ${t.loss} (content ${t.content}, style ${t.style}, tv ${t.tv}${t.stab})  ${t.rate} images/s  ETA ${eta.toFixed(0)} s\n`);
+      stream.write(`iter ${e.iter}/${e.iters}  loss ${t.loss} (content ${t.content}, style ${t.style}, tv ${t.tv}${t.stab})  lr ${t.lr}  ${t.rate} images/s  ETA ${eta.toFixed(0)} s\n`);
     },
     stop() {},
   };

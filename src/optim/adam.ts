@@ -38,7 +38,8 @@ function beta(name: string, value: number): number {
 }
 
 export class Adam implements Optimizer {
-  readonly lr: number;
+  /** The step size; a schedule may change it between steps (see setLr). */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -51,6 +52,11 @@ export class Adam implements Optimizer {
     this.beta1 = beta('Adam beta1', opts.beta1 ?? 0.9);
     this.beta2 = beta('Adam beta2', opts.beta2 ?? 0.999);
     this.eps = positive('Adam eps', opts.eps ?? 1e-8, true);
+  }
+
+  /** Sets the step size of the next step() (a learning-rate schedule). */
+  setLr(lr: number): void {
+    this.lr = positive('Adam lr', lr);
   }
 
   step(x: Float32Array, _loss: number, grad: Float32Array): boolean {

@@ -192,6 +192,10 @@ export const OPTION_ROWS = [
     doc: 'channel width of the network: full (32/64/128, as Johnson et al.) or half (16/32/64: about 2.5x faster to train and run)', example: 'full',
   },
   {
+    key: 'lrHalfLife', kind: 'number', jobs: ['train'], arg: 'steps', min: 0, default: 0, api: false,
+    doc: 'learning-rate schedule: {lr} halves every this many iterations, smoothly (lr · 0.5^((i−1)/steps) at iteration i; 0 = constant); the same at any {iters}, so a run continued with a larger {iters} goes on along it', example: 300,
+  },
+  {
     key: 'cropScale', kind: 'number', jobs: ['train'], arg: 'x', min: 0.1, max: 1, default: 1, api: false,
     doc: "smallest share of a photo's short side one training crop covers: each crop's side is drawn in [x, 1] of it, then scaled to {size} (1: the whole short side; lower: more, closer crops from few photos)", example: 0.4,
   },

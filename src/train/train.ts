@@ -24,7 +24,7 @@ import { BatchQueue, scanPhotos, type PhotoSet } from './dataset.js';
 import { CHECKPOINT_FORMAT, DEFAULT_LICENCE, encodeCheckpoint, encodeNetworkFile, parseNetworkFile, type NetworkInfo, type ReadNetwork, type TrainState } from './network-file.js';
 import { checkNetworkOut, checkpointPathFor, previewPathFor, recordedOptions, resolveTrainOptions, resumedOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { buildTrainGraph, estimateStepBytes, type TrainLossSpec } from './step-graph.js';
-import { createTrainStep, trainingAdam } from './trainer.js';
+import { createTrainStep, learningRateAt, trainingAdam } from './trainer.js';
 
 export type { TrainOptions } from './options.js';
 
@@ -38,6 +38,8 @@ export interface TrainProgress {
   elapsedMs: number;
   /** Crops per second over this run so far (wall time of the loop: decoding, steps, checkpoints). */
   imagesPerS: number;
+  /** The learning rate this iteration's update used ({lrHalfLife}'s schedule). */
+  lr: number;
 }
 
 export interface TrainHooks {
@@ -206,11 +208,12 @@ export async function trainNetwork(options: TrainOptions, hooks: TrainHooks = {}
       if (!Number.isFinite(loss.total) || !grad.every(Number.isFinite)) {
         throw new StyleloomError('E_DIVERGED', `the loss became ${loss.total} at iteration ${iter}; lower {lr} (${o.lr}) and train again`);
       }
+      adam.setLr(learningRateAt(o.lr, o.lrHalfLife, iter));
       adam.step(flat, loss.total, grad);
       history.push(loss.total);
       rngState = b.rngAfter;
       const ms = performance.now() - t;
-      hooks.onProgress?.({ iter, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0, imagesPerS: ((iter - start) * o.batch * 1000) / (performance.now() - t0) });
+      hooks.onProgress?.({ iter, iters: o.iters, loss, ms, elapsedMs: performance.now() - t0, imagesPerS: ((iter - start) * o.batch * 1000) / (performance.now() - t0), lr: adam.lr });
       if (o.saveEvery > 0 && iter % o.saveEvery === 0) {
         await saveCheckpoint();
         saved = true;
