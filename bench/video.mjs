@@ -3,7 +3,7 @@
 // DIS flow on the input, occlusions masked) for temporal consistency against independent frames.
 // Not part of npm test; run it on an idle machine.
 //
-//   node bench/video.mjs --clip CLIP.mp4 --style STYLE.jpg [--sizes 256,512] [--modes gatys,fast] [--duration 4] [--iters 300 --frame-iters 100] [--model starry-night] [--threads 2] [--markdown]
+//   node bench/video.mjs --clip CLIP.mp4 --style STYLE.jpg [--sizes 256,512] [--modes gatys,fast] [--duration 4] [--iters 300 --frame-iters 100] [--model starry-night] [--flow-scale 0.5] [--threads 2] [--markdown]
 // The real clip: bench/fetch-clip.sh (vtest.avi, people walking); --model is a built-in network's name or a folder in $STYLELOOM_FAST_MODELS.
 //   node bench/video.mjs --quick     # a smoke test: a synthetic camera pan over a photo, 48 px, 4 frames
 //
@@ -72,7 +72,7 @@ async function main() {
   const metric = hasMetric();
   const rows = [];
   for (const size of String(a.sizes).split(',').map(Number)) {
-    const common = ['--content', clip, '--size', String(size), ...part];
+    const common = ['--content', clip, '--size', String(size), ...part, ...(a['flow-scale'] ? ['--flow-scale', String(a['flow-scale'])] : [])];
     const modes = {
       gatys: [...common, '--style', a.style, '--weights', weights, '--iters', String(a.iters), '--frame-iters', String(a['frame-iters'])],
       fast: [...common, '--mode', 'fast', '--model', fs.existsSync(path.join(models, a.model)) ? path.join(models, a.model) : a.model],

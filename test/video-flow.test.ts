@@ -181,3 +181,43 @@ test('a session without spinning threads gives the same numbers as one with them
   assert.deepEqual(outs[1], outs[0]);
   assert.ok(outs[0].some((v) => v !== 0));
 });
+
+// {flowScale}: the flow computed on frames scaled by 0.5 (64x48 of 128x96), resized back, its vectors doubled
+for (const [dx, dy] of [[2, 0], [4, 2], [-3, 2]] as const) {
+  test(`flow at scale 0.5 within 0.3 px on a 128x96 photo panned by (${dx}, ${dy}) px, both directions`, async () => {
+    const [f0, f1] = await panFrames(2, 2 * W, 2 * H, dx, dy);
+    const a = await flowFrame(f0, 0.5);
+    const b = await flowFrame(f1, 0.5);
+    assert.deepEqual([a.mat.cols, a.mat.rows, a.width, a.height], [W, H, 2 * W, 2 * H]);
+    const { back, fwd } = await flowPair(a, b);
+    a.delete();
+    b.delete();
+    assert.deepEqual([back.width, back.height, back.data.length], [2 * W, 2 * H, 2 * 4 * W * H]);
+    const eb = endpointError(back, dx, dy, 12);
+    const ef = endpointError(fwd, -dx, -dy, 12);
+    assert.ok(eb < 0.3, `backward flow error ${eb.toFixed(3)} px`);
+    assert.ok(ef < 0.3, `forward flow error ${ef.toFixed(3)} px`);
+  });
+}
+
+test('the flow thread started with scale 0.5 computes the scaled flow (as the main thread at 0.5, not as at 1)', async () => {
+  const frames = await panFrames(2, 2 * W, 2 * H, 3, 1);
+  const service = await startFlowService(0.5);
+  try {
+    frames.forEach((f, i) => service.add(i, f));
+    const r = await service.pair(0, 1);
+    const flows = async (scale: number) => {
+      const [a, b] = [await flowFrame(frames[0], scale), await flowFrame(frames[1], scale)];
+      const f = await flowPair(a, b);
+      a.delete();
+      b.delete();
+      return f;
+    };
+    const half = await flows(0.5);
+    assert.deepEqual(r.back.data, half.back.data);
+    assert.deepEqual(r.mask, consistencyMask(half.back, half.fwd).mask);
+    assert.notDeepEqual(r.back.data, (await flows(1)).back.data);
+  } finally {
+    await service.close();
+  }
+});

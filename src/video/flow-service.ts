@@ -35,9 +35,9 @@ export interface FlowService {
   close(): Promise<void>;
 }
 
-/** Starts the flow thread and waits until OpenCV.js has loaded in it (about 0.2 s). */
-export async function startFlowService(): Promise<FlowService> {
-  const worker = new Worker(new URL('./flow-worker.js', import.meta.url));
+/** Starts the flow thread and waits until OpenCV.js has loaded in it (about 0.2 s); `scale` < 1 computes the flows on frames scaled by it ({flowScale}). */
+export async function startFlowService(scale = 1): Promise<FlowService> {
+  const worker = new Worker(new URL('./flow-worker.js', import.meta.url), { workerData: { scale } });
   const pending = new Map<number, { resolve: (p: PairFlows) => void; reject: (e: Error) => void; width: number; height: number }>();
   const sizes = new Map<number, { width: number; height: number }>();
   let failure: Error | undefined;

@@ -1,16 +1,18 @@
 // The optical-flow thread: OpenCV.js and the frames' luma live here, so the flows (and their consistency masks)
 // of a batch are computed while the main thread runs the network, writes frames and feeds ffmpeg.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { flowFrameOfLuma, flowPair, loadOpenCv, type FlowFrame } from './flow.js';
 import type { FlowReply, FlowRequest } from './flow-service.js';
 import { consistencyMask } from './warp.js';
 
 const port = parentPort!;
 const frames = new Map<number, FlowFrame>();
+/** The flow scale ({flowScale}) the service started this thread with. */
+const scale = (workerData as { scale?: number } | undefined)?.scale ?? 1;
 
 async function handle(m: FlowRequest): Promise<FlowReply | null> {
   if (m.type === 'frame') {
-    frames.set(m.id, await flowFrameOfLuma(m.luma, m.width, m.height));
+    frames.set(m.id, await flowFrameOfLuma(m.luma, m.width, m.height, scale));
     return null;
   }
   if (m.type === 'drop') {
