@@ -38,8 +38,7 @@ function beta(name: string, value: number): number {
 }
 
 export class Adam implements Optimizer {
-  /** The step size; a schedule may change it between steps (see setLr). */
-  lr: number;
+  private stepLr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -48,15 +47,20 @@ export class Adam implements Optimizer {
   private v: Float32Array | null = null;
 
   constructor(opts: AdamOptions = {}) {
-    this.lr = positive('Adam lr', opts.lr ?? 10);
+    this.stepLr = positive('Adam lr', opts.lr ?? 10);
     this.beta1 = beta('Adam beta1', opts.beta1 ?? 0.9);
     this.beta2 = beta('Adam beta2', opts.beta2 ?? 0.999);
     this.eps = positive('Adam eps', opts.eps ?? 1e-8, true);
   }
 
+  /** The step size of the next step(). */
+  get lr(): number {
+    return this.stepLr;
+  }
+
   /** Sets the step size of the next step() (a learning-rate schedule). */
   setLr(lr: number): void {
-    this.lr = positive('Adam lr', lr);
+    this.stepLr = positive('Adam lr', lr);
   }
 
   step(x: Float32Array, _loss: number, grad: Float32Array): boolean {

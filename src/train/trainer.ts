@@ -70,8 +70,8 @@ export async function createTrainStep(
   };
 }
 
-/** Adam as torch.optim.Adam (betas 0.9, 0.999, eps 1e-8) on the flat parameter vector. */
 /** The learning rate of iteration `iter` (1-based): `lr` halving smoothly every `halfLife` iterations (0: constant). */
 export const learningRateAt = (lr: number, halfLife: number, iter: number): number => (halfLife > 0 ? lr * 0.5 ** ((iter - 1) / halfLife) : lr);
 
+/** Adam as torch.optim.Adam (betas 0.9, 0.999, eps 1e-8) on the flat parameter vector. */
 export const trainingAdam = (lr: number): Adam => new Adam({ lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });

@@ -99,7 +99,7 @@ export interface FlowFrame {
 export const flowFrame = (f: RgbImage, scale = 1): Promise<FlowFrame> => flowFrameOfLuma(luma(f), f.width, f.height, scale);
 
 /** The size the flow of a width x height frame is computed at with flow scale `scale` (at least 16 px a side). */
-export const flowSize = (width: number, height: number, scale: number): { width: number; height: number } =>
+const flowSize = (width: number, height: number, scale: number): { width: number; height: number } =>
   scale >= 1 ? { width, height } : { width: Math.max(Math.min(16, width), Math.round(width * scale)), height: Math.max(Math.min(16, height), Math.round(height * scale)) };
 
 /** A frame from its 8-bit luma (width x height, row-major); with `scale` < 1 it is averaged down (OpenCV's INTER_AREA) for a faster flow. */
@@ -120,7 +120,9 @@ export async function flowFrameOfLuma(y: Uint8Array, width: number, height: numb
 
 /** The flow from frame `a` to frame `b`: a(p) ≈ b(p + flow(p)); computed at the frames' flow size, then resized (bilinear) and its vectors scaled to the frame's size. */
 export async function opticalFlow(a: FlowFrame, b: FlowFrame, params: Partial<FarnebackParams> = {}): Promise<Flow> {
-  if (a.width !== b.width || a.height !== b.height || a.mat.cols !== b.mat.cols) throw new StyleloomError('E_INTERNAL', `flow between ${a.width}x${a.height} and ${b.width}x${b.height}`);
+  if (a.width !== b.width || a.height !== b.height || a.mat.cols !== b.mat.cols || a.mat.rows !== b.mat.rows) {
+    throw new StyleloomError('E_INTERNAL', `flow between ${a.width}x${a.height} (at ${a.mat.cols}x${a.mat.rows}) and ${b.width}x${b.height} (at ${b.mat.cols}x${b.mat.rows})`);
+  }
   const cv = await loadOpenCv();
   const p = { ...FLOW_DEFAULTS, ...params };
   const [w, h] = [a.mat.cols, a.mat.rows];
